@@ -1,0 +1,136 @@
+import Foundation
+
+/// Reads each source as a stream and stages it; every row read is staged or quarantined.
+enum Snapshotter {
+    static func snapshot(_ source: SourceSpec, into db: SQLiteDatabase, run: Int64) throws -> SnapshotResult {
+        let writer = try StagingWriter(db: db, source: source, run: run)
+        do {
+            let read: Int
+            switch source.type {
+            case .csv, .tsv: read = try csv(source, writer)
+            case .json, .ndjson: read = try json(source, writer)
+            case .sqlite: read = try sqlite(source, writer)
+            default:
+                throw AurumError(.source, "source type '\(source.type.rawValue)' is not supported by this build", at: source.location)
+            }
+            return try writer.finish(rowsRead: read)
+        } catch {
+            writer.abort()
+            throw error
+        }
+    }
+
+    /// CSV: the parser runs on its own thread and hands batches to this one, which writes them.
+    static func csv(_ source: SourceSpec, _ writer: StagingWriter) throws -> Int {
+        var options = CSVOptions()
+        options.delimiter = source.delimiter
+        options.header = source.header
+        options.encoding = source.encoding
+        options.columns = source.columns
+        let reader: CSVReader
+        do {
+            reader = try CSVReader(path: source.path, options: options)
+        } catch {
+            throw AurumError(.source, "\(error)", at: source.path)
+        }
+        let queue = BoundedQueue<CSVBatch>(capacity: 4)
+        // The first batch fixes the header, so read it here before starting the thread.
+        let first = try readBatch(reader, source)
+        try writer.addColumns(reader.header)
+        let box = ReaderBox(reader)
+        let worker = WorkerThread(name: "aurum.csv.\(source.name)") {
+            do {
+                while let b = try box.reader.nextBatch(maxRows: 8192) {
+                    if !queue.push(b) { return }
+                }
+                queue.close()
+            } catch {
+                queue.close(error: AurumError(.source, "\(error)", at: source.path))
+            }
+        }
+        defer { queue.close(); worker.join() }
+        if let first { try stage(first, writer, source) }
+        while let batch = try queue.pop() { try stage(batch, writer, source) }
+        worker.join()
+        return reader.rowsRead
+    }
+
+    /// `@unchecked Sendable`: the reader is used by the worker thread only, after this thread's first read.
+    final class ReaderBox: @unchecked Sendable {
+        let reader: CSVReader
+        init(_ r: CSVReader) { reader = r }
+    }
+
+    private static func readBatch(_ reader: CSVReader, _ source: SourceSpec) throws -> CSVBatch? {
+        do { return try reader.nextBatch(maxRows: 8192) } catch { throw AurumError(.source, "\(error)", at: source.path) }
+    }
+
+    private static func stage(_ batch: CSVBatch, _ writer: StagingWriter, _ source: SourceSpec) throws {
+        try writer.write(batch)
+        for p in batch.problems {
+            try writer.quarantine(line: p.line, rule: "parse", reason: p.reason, raw: p.raw)
+        }
+    }
+
+    static func json(_ source: SourceSpec, _ writer: StagingWriter) throws -> Int {
+        var options = JSONReadOptions()
+        options.layout = source.type == .ndjson ? .ndjson : .array
+        options.recordPath = source.recordPath
+        options.flatten = source.flatten
+        let reader: JSONRecordReader
+        do {
+            reader = try JSONRecordReader(path: source.path, options: options)
+        } catch {
+            throw AurumError(.source, "\(error)", at: nil)
+        }
+        var index: [String: Int] = [:]
+        do {
+            while let item = try reader.next() {
+                switch item {
+                case .record(let r): try writer.write(fields: r.fields, line: r.line, columnIndex: &index)
+                case .problem(let line, let reason, let raw): try writer.quarantine(line: line, rule: "parse", reason: reason, raw: raw)
+                }
+            }
+        } catch let e as AurumError {
+            throw e
+        } catch let e as SQLiteError {
+            throw AurumError(.warehouse, "\(e)", at: source.path)
+        } catch {
+            throw AurumError(.source, "\(error)", at: nil)
+        }
+        return reader.itemsRead
+    }
+
+    static func sqlite(_ source: SourceSpec, _ writer: StagingWriter) throws -> Int {
+        let src: SQLiteDatabase
+        do {
+            src = try SQLiteDatabase(path: source.path, readOnly: true)
+        } catch {
+            throw AurumError(.source, "\(error)", at: source.path)
+        }
+        defer { src.close() }
+        let q = source.query ?? ""
+        let sql = q.range(of: #"^[A-Za-z_][A-Za-z0-9_]*$"#, options: .regularExpression) != nil
+            ? "SELECT * FROM \(sqlIdent(q))" : q
+        let st: SQLiteStatement
+        do {
+            st = try src.prepare(sql)
+        } catch {
+            throw AurumError(.source, "query failed: \(error)", at: "\(source.path) (\(source.location).query)")
+        }
+        if !st.tail.trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: ";"))).isEmpty {
+            throw AurumError(.source, "the query holds more than one statement", at: "\(source.location).query")
+        }
+        try writer.addColumns((0..<st.columnCount).map(st.columnName))
+        var n = 0
+        do {
+            while try st.step() {
+                n += 1
+                try writer.write(values: st.row(), line: n)
+            }
+        } catch let e as SQLiteError {
+            throw AurumError(.source, "reading row \(n + 1): \(e.message)", at: source.path)
+        }
+        return n
+    }
+}

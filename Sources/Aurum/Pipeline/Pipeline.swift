@@ -1,0 +1,123 @@
+import Foundation
+
+/// What a run produced: the output object of the original specification, and where it is recorded.
+public struct RunOutcome: Sendable {
+    public var runID: Int64
+    public var report: JSON
+    public var succeeded: Bool
+    public var error: AurumError?
+}
+
+/// Progress and diagnostics from a run, for the command line to show (never record values or secrets).
+public protocol RunObserver: Sendable {
+    func stepStarted(_ name: String)
+    func stepFinished(_ name: String, records: Int?, seconds: Double)
+    func note(_ message: String)
+}
+
+public struct SilentObserver: RunObserver {
+    public init() {}
+    public func stepStarted(_ name: String) {}
+    public func stepFinished(_ name: String, records: Int?, seconds: Double) {}
+    public func note(_ message: String) {}
+}
+
+/// Runs a catalog end to end: snapshot → transform and quality → integrate → publish → report.
+public enum Pipeline {
+    public static func run(_ catalog: Catalog, command: String = "run", observer: RunObserver = SilentObserver()) throws -> RunOutcome {
+        let started = Date()
+        let warehouse = try Warehouse(path: catalog.warehouse)
+        defer { warehouse.close() }
+        let db = warehouse.db
+        try SQLFunctionLibrary.register(on: db, settings: catalog.functions)
+        let run = try warehouse.beginRun(catalog: catalog.file, command: command)
+        var state = RunState()
+        do {
+            try execute(catalog, warehouse: warehouse, run: run, state: &state, observer: observer)
+            let report = try Report.build(catalog: catalog, db: db, run: run, state: state, seconds: Date().timeIntervalSince(started))
+            try warehouse.endRun(run, error: nil, report: report.compact)
+            return RunOutcome(runID: run, report: report, succeeded: true, error: nil)
+        } catch {
+            let e = (error as? AurumError) ?? AurumError(.runtime, "\(error)")
+            if let step = state.openStep { try? warehouse.endStep(run, step, recordsOut: nil, error: e.description) }
+            try? db.execute("ROLLBACK")
+            try? warehouse.endRun(run, error: e.description, report: nil)
+            throw e
+        }
+    }
+
+    struct RunState {
+        var snapshots: [SnapshotResult] = []
+        var prepared: [PreparedSource] = []
+        var integration: IntegrationResult?
+        var outputs: [(OutputSpec, String, Int)] = []
+        var openStep: Int?
+    }
+
+    private static func step<R>(_ name: String, _ warehouse: Warehouse, _ run: Int64, _ state: inout RunState,
+                                _ observer: RunObserver, recordsIn: Int? = nil,
+                                _ body: (inout RunState) throws -> (R, recordsIn: Int?, recordsOut: Int?)) throws -> R {
+        let t0 = Date()
+        observer.stepStarted(name)
+        let s = try warehouse.beginStep(run, name, recordsIn: recordsIn)
+        state.openStep = s
+        let (r, rin, rout) = try body(&state)
+        try warehouse.endStep(run, s, recordsIn: rin, recordsOut: rout)
+        state.openStep = nil
+        observer.stepFinished(name, records: rout, seconds: Date().timeIntervalSince(t0))
+        return r
+    }
+
+    static func execute(_ catalog: Catalog, warehouse: Warehouse, run: Int64, state: inout RunState, observer: RunObserver) throws {
+        let db = warehouse.db
+        for source in catalog.sources {
+            let snap: SnapshotResult = try step("snapshot:\(source.name)", warehouse, run, &state, observer) { _ in
+                let r = try Snapshotter.snapshot(source, into: db, run: run)
+                return (r, r.rowsRead, r.rowsStaged)
+            }
+            if snap.rowsQuarantined > 0 {
+                observer.note("\(source.name): \(snap.rowsQuarantined) row(s) quarantined while reading (see `aurum quarantine`)")
+            }
+            state.snapshots.append(snap)
+        }
+        for (source, snap) in zip(catalog.sources, state.snapshots) {
+            let p: PreparedSource = try step("transform:\(source.name)", warehouse, run, &state, observer, recordsIn: snap.rowsStaged) { _ in
+                let r = try db.transaction { try Preparer(db: db, catalog: catalog, run: run).prepare(snap, source: source) }
+                return (r, snap.rowsStaged, r.rows)
+            }
+            state.prepared.append(p)
+        }
+        let prepared = state.prepared
+        let integration: IntegrationResult = try step("integrate", warehouse, run, &state, observer,
+                                                      recordsIn: prepared.reduce(0) { $0 + $1.rows }) { _ in
+            let r = try db.transaction {
+                try KeyIntegrator(db: db, spec: catalog.integration, dialect: catalog.dialect).integrate(prepared)
+            }
+            return (r, nil, r.rows)
+        }
+        state.integration = integration
+        try db.transaction {
+            try db.run("DELETE FROM column_lineage WHERE run_id = ?", [.integer(run)])
+            for out in catalog.outputs {
+                for c in integration.columns {
+                    let o = integration.origins[c] ?? ColumnOrigin(sources: [], via: [])
+                    for s in o.sources {
+                        let parts = s.split(separator: ".", maxSplits: 1).map(String.init)
+                        try db.run("INSERT OR IGNORE INTO column_lineage(run_id, output, column_name, source, source_column, via) VALUES (?, ?, ?, ?, ?, ?)",
+                                   [.integer(run), .text(out.location), .text(c), .text(parts[0]), .text(parts.count > 1 ? parts[1] : ""),
+                                    .text(o.via.joined(separator: " > "))])
+                    }
+                }
+            }
+        }
+        let publisher = OutputPublisher(db: db, table: integration.table, columns: integration.columns)
+        for out in catalog.outputs {
+            let (path, rows): (String, Int) = try step("output:\(out.format.rawValue)", warehouse, run, &state, observer,
+                                                       recordsIn: integration.rows) { _ in
+                let r = try publisher.publish(out)
+                return (r, integration.rows, r.rows)
+            }
+            state.outputs.append((out, path, rows))
+        }
+    }
+}

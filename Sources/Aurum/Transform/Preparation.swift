@@ -1,0 +1,377 @@
+import Foundation
+
+/// Where an output column's values come from: source columns and the rules that touched them.
+public struct ColumnOrigin: Sendable, Equatable {
+    public var sources: [String]   // "source.column", in first-seen order
+    public var via: [String]       // rule names and integration steps, in order
+
+    mutating func merge(_ o: ColumnOrigin) {
+        for s in o.sources where !sources.contains(s) { sources.append(s) }
+        for v in o.via where !via.contains(v) { via.append(v) }
+    }
+}
+
+/// One source after transformation and quality checks: the work table `w_<source>`.
+struct PreparedSource {
+    var name: String
+    var table: String
+    var columns: [String]
+    var origins: [String: ColumnOrigin]
+    var rowsIn: Int
+    var rows: Int
+    var counts = PreparationCounts()
+}
+
+struct PreparationCounts {
+    var nullsHandled = 0
+    var nullRowsRejected = 0
+    var formatResolved = 0
+    var formatFlagged = 0
+    var duplicatesRemoved = 0
+    var businessRuleFailures = 0
+    var transformApplications = 0
+    var transformFailures = 0
+}
+
+/// Builds `w_<source>` from `src_<source>`: null tokens, mapping/calculation/formatting rules,
+/// format normalisers, null policies, validation (business) rules and duplicate removal.
+///
+/// The rules become one chain of nested SELECTs (one layer per rule) that SQLite flattens and
+/// evaluates in a single pass over the staged rows.
+struct Preparer {
+    let db: SQLiteDatabase
+    let catalog: Catalog
+    let run: Int64
+
+    private struct Layer {
+        var columns: [String]          // data columns visible at this layer
+        var hidden: [String] = []      // flag columns carried along (__t*, __v*, __f_*)
+        var sql: String
+    }
+
+    /// A rule as it applies to one source, with the columns it reads.
+    struct AppliedRule {
+        var rule: RuleSpec
+        var index: Int
+        var reads: [String]
+    }
+
+    func prepare(_ snap: SnapshotResult, source: SourceSpec) throws -> PreparedSource {
+        let q = catalog.quality
+        let src = snap.table
+        let table = "w_" + source.name
+        var origins: [String: ColumnOrigin] = [:]
+        for c in snap.columns { origins[c] = ColumnOrigin(sources: ["\(source.name).\(c)"], via: []) }
+        var counts = PreparationCounts()
+
+        // Layer 0: the staged columns; null tokens become NULL when the null check is on.
+        var cols = snap.columns
+        var select = ["\(StagedColumns.rid)", "\(StagedColumns.line)"]
+        if q.nulls {
+            let tokens = q.nullTokens.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" }.joined(separator: ", ")
+            var sums: [String] = []
+            for c in cols {
+                let id = sqlIdent(c)
+                let isToken = "(typeof(\(id)) = 'text' AND trim(\(id)) IN (\(tokens)))"
+                select.append("CASE WHEN \(isToken) THEN NULL ELSE \(id) END AS \(id)")
+                sums.append("sum(\(isToken))")
+            }
+            if !sums.isEmpty {
+                let row = try db.query("SELECT \(sums.joined(separator: " + ")) FROM \(sqlIdent(src))")
+                counts.nullsHandled += Int(row.first?.first?.doubleValue ?? 0)
+            }
+        } else {
+            select += cols.map(sqlIdent)
+        }
+        var layer = Layer(columns: cols, sql: "SELECT \(select.joined(separator: ", ")) FROM \(sqlIdent(src))")
+
+        // Rules, in catalog order.
+        var applied: [AppliedRule] = []
+        for (i, rule) in catalog.rules.enumerated() {
+            if let s = rule.source, s != source.name { continue }
+            guard let a = try applicable(rule, index: i, columns: layer.columns, source: source) else { continue }
+            applied.append(a)
+            layer = apply(a, to: layer, origins: &origins)
+        }
+        cols = layer.columns
+
+        // Format normalisers.
+        var formatColumns: [(String, FormatKind)] = []
+        if q.formats {
+            for c in cols {
+                if let k = q.formatColumns.first(where: { $0.key.lowercased() == c.lowercased() })?.value ?? (q.formatColumns.isEmpty ? Self.inferFormat(c) : nil) {
+                    formatColumns.append((c, k))
+                }
+            }
+            if !formatColumns.isEmpty {
+                var list = [StagedColumns.rid, StagedColumns.line].map(sqlIdent) + layer.hidden.map(sqlIdent)
+                for c in cols {
+                    let id = sqlIdent(c)
+                    if let (_, kind) = formatColumns.first(where: { $0.0 == c }) {
+                        let n = Self.normaliser(kind, id, catalog.functions)
+                        list.append("coalesce(\(n), \(id)) AS \(id)")
+                        list.append("CASE WHEN \(id) IS NULL THEN 0 WHEN \(n) IS NULL THEN 2 WHEN \(n) IS NOT \(id) THEN 1 ELSE 0 END AS \(sqlIdent("__f_" + c))")
+                        origins[c]?.via.append("format_check:\(kind.rawValue)")
+                    } else {
+                        list.append(id)
+                    }
+                }
+                layer = Layer(columns: cols, hidden: layer.hidden + formatColumns.map { "__f_" + $0.0 },
+                              sql: "SELECT \(list.joined(separator: ", ")) FROM (\(layer.sql))")
+            }
+        }
+
+        // Null policies: defaults fill, rejects are quarantined below.
+        var rejectColumns: [String] = []
+        if q.nulls {
+            var list = [StagedColumns.rid, StagedColumns.line].map(sqlIdent) + layer.hidden.map(sqlIdent)
+            var defaulted: [String] = []
+            for c in cols {
+                let id = sqlIdent(c)
+                switch q.nullColumns.first(where: { $0.key.lowercased() == c.lowercased() })?.value ?? q.nullDefault {
+                case .keep: list.append(id)
+                case .reject: list.append(id); rejectColumns.append(c)
+                case .defaultValue(let v):
+                    list.append("coalesce(\(id), \(Self.literal(v))) AS \(id)")
+                    list.append("(\(id) IS NULL) AS \(sqlIdent("__n_" + c))")
+                    defaulted.append("__n_" + c)
+                    origins[c]?.via.append("null_check:default")
+                }
+            }
+            layer = Layer(columns: cols, hidden: layer.hidden + defaulted, sql: "SELECT \(list.joined(separator: ", ")) FROM (\(layer.sql))")
+        }
+
+        // Materialise.
+        try db.execute("DROP TABLE IF EXISTS \(sqlIdent(table))")
+        do {
+            try db.execute("CREATE TABLE \(sqlIdent(table)) AS \(layer.sql)")
+        } catch {
+            throw AurumError(.expression, "evaluating the rules failed: \(error)", at: "source '\(source.name)'")
+        }
+        let rowsIn = Int(try db.scalar("SELECT count(*) FROM \(sqlIdent(table))")?.doubleValue ?? 0)
+
+        // Counts from the flag columns, in one pass.
+        var sums: [String] = []
+        let transformRules = applied.filter { $0.rule.kind != .validation && ($0.rule.expression != nil || $0.rule.valueMap != nil) }
+        for a in transformRules { sums.append("coalesce(sum(\(sqlIdent("__t\(a.index)"))), 0)") }
+        for (c, _) in formatColumns {
+            sums.append("coalesce(sum(\(sqlIdent("__f_" + c)) = 1), 0)")
+            sums.append("coalesce(sum(\(sqlIdent("__f_" + c)) = 2), 0)")
+        }
+        let defaultedCols = layer.hidden.filter { $0.hasPrefix("__n_") }
+        for d in defaultedCols { sums.append("coalesce(sum(\(sqlIdent(d))), 0)") }
+        if !sums.isEmpty {
+            let r = try db.query("SELECT \(sums.joined(separator: ", ")) FROM \(sqlIdent(table))")[0].map { Int($0.doubleValue ?? 0) }
+            var k = 0
+            for a in transformRules {
+                counts.transformApplications += rowsIn
+                counts.transformFailures += r[k]
+                try record(source.name, "transformation", a.rule.name, r[k])
+                k += 1
+            }
+            for (c, _) in formatColumns {
+                counts.formatResolved += r[k]
+                counts.formatFlagged += r[k + 1]
+                try record(source.name, "format_resolved", c, r[k])
+                try record(source.name, "format_flagged", c, r[k + 1])
+                k += 2
+            }
+            for d in defaultedCols {
+                counts.nullsHandled += r[k]
+                try record(source.name, "null_default", String(d.dropFirst(4)), r[k])
+                k += 1
+            }
+        }
+
+        // Validation (business) rules: NULL passes, as in an SQL CHECK constraint.
+        for a in applied where a.rule.kind == .validation {
+            let flag = sqlIdent("__v\(a.index)")
+            counts.transformApplications += rowsIn
+            let failed = Int(try db.scalar("SELECT count(*) FROM \(sqlIdent(table)) WHERE \(flag) = 0")?.doubleValue ?? 0)
+            counts.transformFailures += failed
+            counts.businessRuleFailures += failed
+            try record(source.name, "business_rule", a.rule.name, failed)
+            if q.businessRules && failed > 0 {
+                try quarantineRows(source: source, src: src, table: table, where: { "\($0)\(flag) = 0" }, rule: a.rule.name,
+                                   reason: "failed validation rule '\(a.rule.name)': \(a.rule.expression ?? "")")
+            }
+        }
+        for c in rejectColumns {
+            let n = try quarantineRows(source: source, src: src, table: table, where: { "\($0)\(sqlIdent(c)) IS NULL" },
+                                       rule: "null_check:\(c)", reason: "column '\(c)' is null (policy: reject)")
+            counts.nullsHandled += n
+            counts.nullRowsRejected += n
+            try record(source.name, "null_reject", c, n)
+        }
+
+        // Duplicates: rows equal on the chosen columns (all by default); the first one stays.
+        if q.duplicates && !cols.isEmpty {
+            let by = q.duplicateColumns.isEmpty ? cols : q.duplicateColumns.filter { d in cols.contains { $0.lowercased() == d.lowercased() } }
+            if !by.isEmpty {
+                try db.execute("""
+                    DELETE FROM \(sqlIdent(table)) WHERE \(StagedColumns.rid) NOT IN
+                      (SELECT min(\(StagedColumns.rid)) FROM \(sqlIdent(table)) GROUP BY \(by.map(sqlIdent).joined(separator: ", ")))
+                    """)
+                counts.duplicatesRemoved = db.changes
+                try record(source.name, "duplicate", by.joined(separator: ","), db.changes)
+            }
+        }
+        let rows = Int(try db.scalar("SELECT count(*) FROM \(sqlIdent(table))")?.doubleValue ?? 0)
+        return PreparedSource(name: source.name, table: table, columns: cols, origins: origins, rowsIn: snap.rowsStaged, rows: rows, counts: counts)
+    }
+
+    private func record(_ source: String, _ check: String, _ rule: String, _ n: Int) throws {
+        try db.run("""
+            INSERT INTO quality_counts(run_id, source, check_name, rule, count) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT(run_id, source, check_name, rule) DO UPDATE SET count = count + excluded.count
+            """, [.integer(run), .text(source), .text(check), .text(rule), .integer(Int64(n))])
+    }
+
+    /// Moves the rows matching `condition` from the work table to the quarantine, with their staged values.
+    @discardableResult
+    private func quarantineRows(source: SourceSpec, src: String, table: String, where condition: (String) -> String, rule: String, reason: String) throws -> Int {
+        let st = try db.prepare("""
+            SELECT s.* FROM \(sqlIdent(src)) s JOIN \(sqlIdent(table)) w ON w.\(StagedColumns.rid) = s.\(StagedColumns.rid)
+            WHERE \(condition("w."))
+            """)
+        let names = (0..<st.columnCount).map(st.columnName)
+        let ins = try db.prepare("INSERT INTO quarantine(run_id, source, step, line, rule, reason, raw) VALUES (?, ?, 'quality', ?, ?, ?, ?)")
+        var n = 0
+        while try st.step() {
+            var members: [(String, JSON)] = []
+            var line: Value = .null
+            for (i, name) in names.enumerated() {
+                if name == StagedColumns.line { line = st.column(i) }
+                if StagedColumns.all.contains(name) { continue }
+                members.append((name, JSON(st.column(i))))
+            }
+            try ins.bind([.integer(run), .text(source.name), line, .text(rule), .text(reason), .text(JSON.object(members).compact)])
+            try ins.step()
+            ins.reset()
+            n += 1
+        }
+        try db.execute("DELETE FROM \(sqlIdent(table)) WHERE \(condition(""))")
+        return n
+    }
+
+    /// Decides whether a rule applies to this source, checking its expression against the columns.
+    func applicable(_ rule: RuleSpec, index: Int, columns: [String], source: SourceSpec) throws -> AppliedRule? {
+        let has = { (c: String) in columns.contains { $0.lowercased() == c.lowercased() } }
+        let explicit = rule.source != nil
+        let exprKey = catalog.dialect == .catalog ? "expression" : "transformation_logic"
+        let colKey = catalog.dialect == .catalog ? "column" : "source_column"
+        if let sc = rule.sourceColumn, rule.kind != .validation, rule.kind != .calculation || rule.expression == nil {
+            if !has(sc) {
+                if explicit {
+                    throw AurumError(.expression, "unknown column '\(sc)' in source '\(source.name)'", at: "\(rule.location).\(colKey)",
+                                     hint: suggestion(sc, columns).map { "did you mean '\($0)'?" } ?? "columns: \(columns.joined(separator: ", "))")
+                }
+                return nil
+            }
+        }
+        guard let expr = rule.expression else {
+            return AppliedRule(rule: rule, index: index, reads: rule.sourceColumn.map { [$0] } ?? [])
+        }
+        do {
+            let reads = try ExpressionChecker.check(expr, columns: columns, db: db)
+            return AppliedRule(rule: rule, index: index, reads: reads)
+        } catch {
+            let (msg, hint) = ExpressionChecker.explain(error, columns: columns)
+            if msg.hasPrefix("unknown column") && !explicit { return nil }
+            throw AurumError(.expression, "\(msg) (rule '\(rule.name)', source '\(source.name)')", at: "\(rule.location).\(exprKey)", hint: hint)
+        }
+    }
+
+    private func apply(_ a: AppliedRule, to layer: Layer, origins: inout [String: ColumnOrigin]) -> Layer {
+        let rule = a.rule
+        var cols = layer.columns
+        var hidden = layer.hidden
+        var list = [StagedColumns.rid, StagedColumns.line].map(sqlIdent) + hidden.map(sqlIdent)
+        var origin = ColumnOrigin(sources: [], via: [])
+        for r in a.reads { if let o = origins[r] ?? origins.first(where: { $0.key.lowercased() == r.lowercased() })?.value { origin.merge(o) } }
+        origin.via.append(rule.name)
+        let real = { (c: String) in cols.first { $0.lowercased() == c.lowercased() } ?? c }
+
+        if rule.kind == .validation {
+            list += cols.map(sqlIdent)
+            list.append("(\(rule.expression!)) AS \(sqlIdent("__v\(a.index)"))")
+            hidden.append("__v\(a.index)")
+            return Layer(columns: cols, hidden: hidden, sql: "SELECT \(list.joined(separator: ", ")) FROM (\(layer.sql))")
+        }
+        // The new value of the target column.
+        let value: String
+        if let expr = rule.expression {
+            value = "(\(expr))"
+        } else if let map = rule.valueMap {
+            let sc = sqlIdent(real(rule.sourceColumn!))
+            let cases = map.map { "WHEN '\($0.0.replacingOccurrences(of: "'", with: "''"))' THEN \(Self.literal($0.1))" }.joined(separator: " ")
+            value = "CASE CAST(\(sc) AS TEXT) \(cases) ELSE \(rule.mapDefault.map(Self.literal) ?? sc) END"
+        } else {
+            value = sqlIdent(real(rule.sourceColumn!))
+        }
+        let target = real(rule.targetColumn ?? rule.sourceColumn!)
+        // A mapping renames: its source column is consumed.
+        var dropped: String? = nil
+        if rule.kind == .mapping, let sc = rule.sourceColumn, real(sc).lowercased() != target.lowercased() { dropped = real(sc) }
+        if rule.kind == .mapping && rule.expression == nil, let sc = rule.sourceColumn, let o = origins[real(sc)] {
+            origin = o
+            origin.via.append(rule.name)
+        }
+        var emitted = false
+        for c in cols {
+            if c.lowercased() == dropped?.lowercased() { continue }
+            if c.lowercased() == target.lowercased() {
+                list.append("\(value) AS \(sqlIdent(target))")
+                emitted = true
+            } else {
+                list.append(sqlIdent(c))
+            }
+        }
+        if let d = dropped {
+            cols.removeAll { $0.lowercased() == d.lowercased() }
+        }
+        if !emitted {
+            list.append("\(value) AS \(sqlIdent(target))")
+            cols.append(target)
+        } else if let i = cols.firstIndex(where: { $0.lowercased() == target.lowercased() }) {
+            cols[i] = target
+        }
+        // Success flag: a NULL result from non-NULL inputs counts as a failed transformation.
+        if rule.expression != nil || rule.valueMap != nil {
+            let inputs = a.reads.isEmpty ? "1" : a.reads.map { "\(sqlIdent($0)) IS NOT NULL" }.joined(separator: " AND ")
+            list.append("(\(value) IS NULL AND \(inputs)) AS \(sqlIdent("__t\(a.index)"))")
+            hidden.append("__t\(a.index)")
+        }
+        if let d = dropped { origins[d] = nil }
+        origins[target] = origin
+        return Layer(columns: cols, hidden: hidden, sql: "SELECT \(list.joined(separator: ", ")) FROM (\(layer.sql))")
+    }
+
+    static func inferFormat(_ column: String) -> FormatKind? {
+        let c = column.lowercased()
+        if c.contains("email") || c.contains("e_mail") || c.contains("e-mail") || c == "mail" { return .email }
+        if c.contains("phone") || c.contains("mobile") || c == "tel" || c.hasPrefix("tel_") || c.hasSuffix("_tel") || c.contains("telephone") || c == "fax" { return .phone }
+        if c.contains("postcode") || c.contains("zip") || c.contains("postal") { return .postcode }
+        if c.contains("date") || c == "dob" || c.contains("birth") || c.hasSuffix("_at") || c.hasSuffix("_on") { return .date }
+        return nil
+    }
+
+    static func normaliser(_ kind: FormatKind, _ id: String, _ f: FunctionSettings) -> String {
+        switch kind {
+        case .email: "normalize_email(\(id))"
+        case .phone: "normalize_phone(\(id))"
+        case .date: "parse_date(\(id))"
+        case .postcode: "normalize_postcode(\(id))"
+        }
+    }
+
+    static func literal(_ v: Value) -> String {
+        switch v {
+        case .null: "NULL"
+        case .integer(let i): String(i)
+        case .real(let d): Value.format(d)
+        case .text(let s): "'" + s.replacingOccurrences(of: "'", with: "''") + "'"
+        case .blob(let b): "X'" + b.map { String(format: "%02X", $0) }.joined() + "'"
+        }
+    }
+}

@@ -1,0 +1,221 @@
+internal import CSQLite3
+import Foundation
+
+nonisolated(unsafe) let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+let SQLITE_STATIC_DESTRUCTOR: sqlite3_destructor_type? = nil
+
+/// A failure reported by SQLite, with the statement that failed (never its bound values).
+public struct SQLiteError: Error, CustomStringConvertible, Sendable {
+    public var code: Int32
+    public var message: String
+    public var sql: String?
+    public var description: String {
+        sql.map { "\(message) (in: \($0.prefix(300)))" } ?? message
+    }
+}
+
+/// One SQLite connection. Not thread-safe: one owner at a time (the pipeline step using it).
+///
+/// `@unchecked Sendable` because a connection is handed from the thread that opens it to the
+/// writer thread of a snapshot and back; it is never used by two threads at once (the snapshot
+/// joins its writer before returning).
+public final class SQLiteDatabase: @unchecked Sendable {
+    let handle: OpaquePointer
+    public let path: String
+    private var closed = false
+    var functionBoxes: [AnyObject] = []
+    var authorizerBox: AuthorizerBox?
+
+    public init(path: String, readOnly: Bool = false) throws {
+        var db: OpaquePointer?
+        let flags = readOnly
+            ? SQLITE_OPEN_READONLY
+            : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
+        guard rc == SQLITE_OK, let db else {
+            let msg = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            if let db { sqlite3_close_v2(db) }
+            throw SQLiteError(code: rc, message: "cannot open SQLite database \(path): \(msg)")
+        }
+        self.handle = db
+        self.path = path
+        sqlite3_extended_result_codes(db, 1)
+        sqlite3_busy_timeout(db, 5000)
+    }
+
+    deinit {
+        if !closed { sqlite3_close_v2(handle) }
+    }
+
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        sqlite3_close_v2(handle)
+    }
+
+    var errorMessage: String { String(cString: sqlite3_errmsg(handle)) }
+
+    func check(_ rc: Int32, _ sql: String? = nil) throws {
+        if rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW {
+            throw SQLiteError(code: rc, message: errorMessage, sql: sql)
+        }
+    }
+
+    /// Runs one or more statements that return no rows.
+    public func execute(_ sql: String) throws {
+        var err: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &err)
+        if rc != SQLITE_OK {
+            let msg = err.map { String(cString: $0) } ?? errorMessage
+            sqlite3_free(err)
+            throw SQLiteError(code: rc, message: msg, sql: sql)
+        }
+    }
+
+    public func prepare(_ sql: String) throws -> SQLiteStatement {
+        try SQLiteStatement(db: self, sql: sql)
+    }
+
+    /// Runs a statement with arguments, discarding any rows.
+    public func run(_ sql: String, _ args: [Value] = []) throws {
+        let st = try prepare(sql)
+        try st.bind(args)
+        while try st.step() {}
+    }
+
+    /// All rows of a query.
+    public func query(_ sql: String, _ args: [Value] = []) throws -> [[Value]] {
+        let st = try prepare(sql)
+        try st.bind(args)
+        var rows: [[Value]] = []
+        while try st.step() { rows.append(st.row()) }
+        return rows
+    }
+
+    /// The first column of the first row, or nil.
+    public func scalar(_ sql: String, _ args: [Value] = []) throws -> Value? {
+        let st = try prepare(sql)
+        try st.bind(args)
+        return try st.step() ? st.column(0) : nil
+    }
+
+    public func transaction<R>(_ body: () throws -> R) throws -> R {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let r = try body()
+            try execute("COMMIT")
+            return r
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    public func tableExists(_ name: String) throws -> Bool {
+        try scalar("SELECT 1 FROM sqlite_master WHERE type IN ('table','view') AND name = ?", [.text(name)]) != nil
+    }
+
+    public func columns(of table: String) throws -> [String] {
+        try query("SELECT name FROM pragma_table_info(?) ORDER BY cid", [.text(table)]).compactMap { $0[0].textValue }
+    }
+}
+
+/// A prepared statement, finalized when released.
+public final class SQLiteStatement {
+    let stmt: OpaquePointer
+    unowned let db: SQLiteDatabase
+    public let sql: String
+    /// The part of the SQL text after the first statement (non-empty means a second statement).
+    public let tail: String
+
+    init(db: SQLiteDatabase, sql: String) throws {
+        var st: OpaquePointer?
+        var tailPtr: UnsafePointer<CChar>?
+        let (rc, tail): (Int32, String) = sql.withCString { base in
+            let rc = sqlite3_prepare_v3(db.handle, base, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &st, &tailPtr)
+            let rest = tailPtr.map { String(cString: $0) } ?? ""
+            return (rc, rest)
+        }
+        guard rc == SQLITE_OK, let st else {
+            throw SQLiteError(code: rc, message: db.errorMessage, sql: sql)
+        }
+        self.stmt = st
+        self.db = db
+        self.sql = sql
+        self.tail = tail
+    }
+
+    deinit { sqlite3_finalize(stmt) }
+
+    public var columnCount: Int { Int(sqlite3_column_count(stmt)) }
+    public func columnName(_ i: Int) -> String { String(cString: sqlite3_column_name(stmt, Int32(i))) }
+    public var parameterCount: Int { Int(sqlite3_bind_parameter_count(stmt)) }
+
+    public func bind(_ args: [Value]) throws {
+        for (i, v) in args.enumerated() { try bind(v, at: Int32(i + 1)) }
+    }
+
+    public func bind(_ v: Value, at i: Int32) throws {
+        let rc: Int32
+        switch v {
+        case .null: rc = sqlite3_bind_null(stmt, i)
+        case .integer(let x): rc = sqlite3_bind_int64(stmt, i, x)
+        case .real(let d): rc = sqlite3_bind_double(stmt, i, d)
+        case .text(let s): rc = sqlite3_bind_text(stmt, i, s, -1, SQLITE_TRANSIENT)
+        case .blob(let b):
+            rc = b.withUnsafeBytes { sqlite3_bind_blob(stmt, i, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT) }
+        }
+        if rc != SQLITE_OK { throw SQLiteError(code: rc, message: db.errorMessage, sql: sql) }
+    }
+
+    /// Binds UTF-8 bytes that stay valid until the statement is stepped (no copy).
+    @inline(__always)
+    func bindText(_ p: UnsafePointer<UInt8>?, _ count: Int, at i: Int32) {
+        if let p {
+            sqlite3_bind_text(stmt, i, UnsafeRawPointer(p).assumingMemoryBound(to: CChar.self), Int32(count), SQLITE_STATIC_DESTRUCTOR)
+        } else {
+            sqlite3_bind_text(stmt, i, "", 0, SQLITE_STATIC_DESTRUCTOR)
+        }
+    }
+
+    @inline(__always) func bindInt(_ x: Int64, at i: Int32) { sqlite3_bind_int64(stmt, i, x) }
+    @inline(__always) func bindNull(at i: Int32) { sqlite3_bind_null(stmt, i) }
+
+    /// Steps once; true when a row is available.
+    @discardableResult
+    public func step() throws -> Bool {
+        let rc = sqlite3_step(stmt)
+        if rc == SQLITE_ROW { return true }
+        if rc == SQLITE_DONE { return false }
+        throw SQLiteError(code: rc, message: db.errorMessage, sql: sql)
+    }
+
+    public func reset() {
+        sqlite3_reset(stmt)
+        sqlite3_clear_bindings(stmt)
+    }
+
+    @inline(__always) func resetKeepingBindings() { sqlite3_reset(stmt) }
+
+    public func column(_ i: Int) -> Value {
+        let c = Int32(i)
+        switch sqlite3_column_type(stmt, c) {
+        case SQLITE_INTEGER: return .integer(sqlite3_column_int64(stmt, c))
+        case SQLITE_FLOAT: return .real(sqlite3_column_double(stmt, c))
+        case SQLITE_TEXT:
+            let n = Int(sqlite3_column_bytes(stmt, c))
+            guard let p = sqlite3_column_text(stmt, c) else { return .text("") }
+            return .text(String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self))
+        case SQLITE_BLOB:
+            let n = Int(sqlite3_column_bytes(stmt, c))
+            guard let p = sqlite3_column_blob(stmt, c) else { return .blob([]) }
+            return .blob(Array(UnsafeRawBufferPointer(start: p, count: n)))
+        default: return .null
+        }
+    }
+
+    public func row() -> [Value] { (0..<columnCount).map(column) }
+}

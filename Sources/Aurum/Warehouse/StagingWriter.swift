@@ -1,0 +1,229 @@
+import Foundation
+
+/// The columns every staged table has before the source's own columns.
+enum StagedColumns {
+    static let rid = "__rid", line = "__line", key = "__key", hash = "__hash", firstRun = "__first_run", lastRun = "__last_run"
+    static let all = [rid, line, key, hash, firstRun, lastRun]
+}
+
+/// What one source's snapshot did.
+public struct SnapshotResult: Sendable {
+    public var source: String
+    public var table: String
+    public var columns: [String]
+    public var rowsRead: Int
+    public var rowsStaged: Int
+    public var rowsQuarantined: Int
+}
+
+/// Writes one source's rows into a fresh load table inside one transaction, then swaps it in as
+/// `src_<name>`, carrying each row's first-seen run over from the previous snapshot.
+///
+/// A crash before the swap leaves the previous snapshot untouched; the next run drops the stale
+/// load table.
+final class StagingWriter {
+    let db: SQLiteDatabase
+    let source: SourceSpec
+    let run: Int64
+    let table: String
+    let loadTable: String
+    private(set) var columns: [String] = []
+    private var lowerNames: Set<String> = Set(StagedColumns.all)
+    private var insert: SQLiteStatement?
+    private var keyIndexes: [Int]? = nil
+    private(set) var rowsStaged = 0
+    private(set) var rowsQuarantined = 0
+    private var nextRid: Int64 = 1
+
+    init(db: SQLiteDatabase, source: SourceSpec, run: Int64) throws {
+        self.db = db
+        self.source = source
+        self.run = run
+        self.table = Self.stagedTable(source.name)
+        self.loadTable = table + "__load"
+        try db.execute("BEGIN IMMEDIATE")
+        try db.execute("DROP TABLE IF EXISTS \(sqlIdent(loadTable))")
+        try db.execute("CREATE TABLE \(sqlIdent(loadTable)) (\(StagedColumns.rid) INTEGER PRIMARY KEY, \(StagedColumns.line) INTEGER, \(StagedColumns.key) TEXT, \(StagedColumns.hash) INTEGER, \(StagedColumns.firstRun) INTEGER, \(StagedColumns.lastRun) INTEGER)")
+    }
+
+    static func stagedTable(_ source: String) -> String { "src_" + source }
+
+    /// Adds source columns (de-duplicated case-insensitively, as SQLite names are); returns their final names.
+    @discardableResult
+    func addColumns(_ names: [String]) throws -> [String] {
+        var out: [String] = []
+        for raw in names {
+            var name = raw.isEmpty ? "c\(columns.count + 1)" : raw
+            if lowerNames.contains(name.lowercased()) {
+                var i = 2
+                while lowerNames.contains("\(name)_\(i)".lowercased()) { i += 1 }
+                name = "\(name)_\(i)"
+            }
+            lowerNames.insert(name.lowercased())
+            columns.append(name)
+            out.append(name)
+            try db.execute("ALTER TABLE \(sqlIdent(loadTable)) ADD COLUMN \(sqlIdent(name))")
+        }
+        insert = nil
+        keyIndexes = nil
+        return out
+    }
+
+    private func statement() throws -> SQLiteStatement {
+        if let insert { return insert }
+        let cols = (StagedColumns.all + columns).map(sqlIdent).joined(separator: ", ")
+        let marks = Array(repeating: "?", count: StagedColumns.all.count + columns.count).joined(separator: ", ")
+        let st = try db.prepare("INSERT INTO \(sqlIdent(loadTable)) (\(cols)) VALUES (\(marks))")
+        insert = st
+        return st
+    }
+
+    /// Indexes of the declared key columns, or nil when the source has none (or they are missing).
+    func keyColumnIndexes() throws -> [Int]? {
+        if let keyIndexes { return keyIndexes }
+        guard !source.key.isEmpty else { return nil }
+        var idx: [Int] = []
+        for k in source.key {
+            guard let i = columns.firstIndex(where: { $0.lowercased() == k.lowercased() }) else {
+                throw AurumError(.source, "key column '\(k)' is not a column of source '\(source.name)'",
+                                 at: "\(source.location).key", hint: "columns: \(columns.prefix(20).joined(separator: ", "))")
+            }
+            idx.append(i)
+        }
+        keyIndexes = idx
+        return idx
+    }
+
+    // MARK: CSV fast path
+
+    /// Inserts a parsed CSV batch, binding field bytes in place.
+    func write(_ batch: CSVBatch) throws {
+        let st = try statement()
+        let keys = try keyColumnIndexes()
+        let width = batch.width
+        let base = Int32(StagedColumns.all.count)
+        try batch.bytes.withUnsafeBufferPointer { bytes in
+            try batch.fieldEnds.withUnsafeBufferPointer { ends in
+                for r in 0..<batch.rowCount {
+                    st.bindInt(nextRid, at: 1)
+                    st.bindInt(Int64(batch.lines[r]), at: 2)
+                    if let keys {
+                        var k = ""
+                        for (j, ci) in keys.enumerated() {
+                            if j > 0 { k += "\u{1F}" }
+                            let f = r * width + ci
+                            let start = f == 0 ? 0 : Int(ends[f - 1])
+                            k += String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<Int(ends[f])]), as: UTF8.self)
+                        }
+                        try st.bind(.text(k), at: 3)
+                    } else {
+                        st.bindNull(at: 3)
+                    }
+                    st.bindInt(Int64(bitPattern: batch.hashes[r]), at: 4)
+                    st.bindInt(run, at: 5)
+                    st.bindInt(run, at: 6)
+                    let first = r * width
+                    var start = first == 0 ? 0 : Int(ends[first - 1])
+                    for c in 0..<width {
+                        let end = Int(ends[first + c])
+                        st.bindText(bytes.baseAddress.map { $0 + start }, end - start, at: base + Int32(c) + 1)
+                        start = end
+                    }
+                    try st.step()
+                    st.resetKeepingBindings()
+                    nextRid += 1
+                }
+            }
+        }
+        rowsStaged += batch.rowCount
+    }
+
+    // MARK: Generic rows
+
+    /// Inserts one record given as named values; new names become new columns.
+    func write(fields: [(String, Value)], line: Int, columnIndex: inout [String: Int]) throws {
+        var values = Array(repeating: Value.null, count: columns.count)
+        var newNames: [String] = []
+        var pendingNew: [(String, Value)] = []
+        for (name, v) in fields {
+            if let i = columnIndex[name] {
+                values[i] = v
+            } else {
+                newNames.append(name)
+                pendingNew.append((name, v))
+            }
+        }
+        if !newNames.isEmpty {
+            let finals = try addColumns(newNames)
+            for (j, (orig, v)) in pendingNew.enumerated() {
+                columnIndex[orig] = columns.count - finals.count + j
+                values.append(v)
+            }
+        }
+        try write(values: values, line: line)
+    }
+
+    func write(values: [Value], line: Int) throws {
+        let st = try statement()
+        var h = FNV1a()
+        for v in values { h.add(v) }
+        st.bindInt(nextRid, at: 1)
+        st.bindInt(Int64(line), at: 2)
+        if let keys = try keyColumnIndexes() {
+            try st.bind(.text(keys.map { values.indices.contains($0) ? (values[$0].textValue ?? "") : "" }.joined(separator: "\u{1F}")), at: 3)
+        } else {
+            st.bindNull(at: 3)
+        }
+        st.bindInt(Int64(bitPattern: h.value), at: 4)
+        st.bindInt(run, at: 5)
+        st.bindInt(run, at: 6)
+        for (i, v) in values.enumerated() { try st.bind(v, at: Int32(StagedColumns.all.count + i + 1)) }
+        // Columns added after this row's values were gathered stay NULL.
+        for i in values.count..<columns.count { st.bindNull(at: Int32(StagedColumns.all.count + i + 1)) }
+        try st.step()
+        st.resetKeepingBindings()
+        nextRid += 1
+        rowsStaged += 1
+    }
+
+    func quarantine(line: Int?, rule: String, reason: String, raw: String?) throws {
+        try db.run("INSERT INTO quarantine(run_id, source, step, line, rule, reason, raw) VALUES (?, ?, 'snapshot', ?, ?, ?, ?)",
+                   [.integer(run), .text(source.name), line.map { .integer(Int64($0)) } ?? .null,
+                    .text(rule), .text(reason), raw.map(Value.text) ?? .null])
+        rowsQuarantined += 1
+    }
+
+    /// Swaps the load table in and records the snapshot; commits.
+    func finish(rowsRead: Int) throws -> SnapshotResult {
+        insert = nil
+        if try db.tableExists(table) {
+            // Carry first-seen over: by declared key, else by identical content.
+            let match = source.key.isEmpty ? StagedColumns.hash : StagedColumns.key
+            try db.execute("CREATE INDEX IF NOT EXISTS \(sqlIdent(table + "__by" + match)) ON \(sqlIdent(table))(\(match))")
+            try db.execute("""
+                UPDATE \(sqlIdent(loadTable)) SET \(StagedColumns.firstRun) = p.f
+                FROM (SELECT \(match) AS m, min(\(StagedColumns.firstRun)) AS f FROM \(sqlIdent(table)) GROUP BY \(match)) AS p
+                WHERE p.m = \(sqlIdent(loadTable)).\(match)
+                """)
+            try db.execute("DROP TABLE \(sqlIdent(table))")
+        }
+        try db.execute("ALTER TABLE \(sqlIdent(loadTable)) RENAME TO \(sqlIdent(table))")
+        let colsJSON = JSONText.array(columns.map { .text($0) })
+        try db.run("""
+            INSERT INTO sources(name, type, staged_table, columns, key_columns, last_run) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(name) DO UPDATE SET type = excluded.type, staged_table = excluded.staged_table,
+              columns = excluded.columns, key_columns = excluded.key_columns, last_run = excluded.last_run
+            """, [.text(source.name), .text(source.type.rawValue), .text(table), .text(colsJSON),
+                  .text(JSONText.array(source.key.map { .text($0) })), .integer(run)])
+        try db.run("INSERT OR REPLACE INTO snapshots(run_id, source, rows_read, rows_staged, rows_quarantined) VALUES (?, ?, ?, ?, ?)",
+                   [.integer(run), .text(source.name), .integer(Int64(rowsRead)), .integer(Int64(rowsStaged)), .integer(Int64(rowsQuarantined))])
+        try db.execute("COMMIT")
+        return SnapshotResult(source: source.name, table: table, columns: columns, rowsRead: rowsRead,
+                              rowsStaged: rowsStaged, rowsQuarantined: rowsQuarantined)
+    }
+
+    func abort() {
+        insert = nil
+        try? db.execute("ROLLBACK")
+    }
+}

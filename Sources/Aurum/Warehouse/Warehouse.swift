@@ -1,0 +1,129 @@
+import Foundation
+
+/// The staging warehouse: one SQLite file (WAL) holding snapshots, quarantine, lineage and the run ledger.
+///
+/// Its schema comes from the numbered files in `migrations/` (embedded in the binary), applied in
+/// order at open, each in one transaction with its ledger entry. A warehouse written by a newer
+/// Aurum is refused.
+public final class Warehouse: @unchecked Sendable {
+    public let db: SQLiteDatabase
+    public let path: String
+
+    /// The schema version this binary writes.
+    public static var schemaVersion: Int { EmbeddedMigrations.all.last?.version ?? 0 }
+
+    public init(path: String) throws {
+        self.path = path
+        do {
+            db = try SQLiteDatabase(path: path)
+            try db.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY")
+            try SQLFunctionLibrary.register(on: db)
+            try migrate()
+        } catch let e as AurumError {
+            throw e
+        } catch {
+            throw AurumError(.warehouse, "\(error)", at: path)
+        }
+    }
+
+    public func close() { db.close() }
+
+    private func migrate() throws {
+        try db.execute("CREATE TABLE IF NOT EXISTS aurum_schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+        let current = Int(try db.scalar("SELECT max(version) FROM aurum_schema_version")?.doubleValue ?? 0)
+        if current > Warehouse.schemaVersion {
+            throw AurumError(.warehouse,
+                             "warehouse schema version \(current) is newer than this aurum supports (\(Warehouse.schemaVersion))",
+                             at: path, hint: "upgrade aurum, or point --warehouse at another file")
+        }
+        for m in EmbeddedMigrations.all where m.version > current {
+            try db.transaction {
+                try db.execute(m.sql)
+                try db.run("INSERT INTO aurum_schema_version(version, name, applied_at) VALUES (?, ?, ?)",
+                           [.integer(Int64(m.version)), .text(m.name), .text(Timestamp.now())])
+            }
+        }
+    }
+
+    public var appliedVersion: Int {
+        get throws { Int(try db.scalar("SELECT max(version) FROM aurum_schema_version")?.doubleValue ?? 0) }
+    }
+
+    // MARK: Run ledger
+
+    /// Starts a run; refuses when another live process is running the same warehouse.
+    public func beginRun(catalog: String, command: String) throws -> Int64 {
+        try db.transaction {
+            for row in try db.query("SELECT run_id, pid FROM runs WHERE status = 'running'") {
+                let pid = Int32(row[1].doubleValue ?? 0)
+                if pid > 0, pid != getpid(), kill(pid, 0) == 0 {
+                    throw AurumError(.warehouse, "run \(row[0].textValue ?? "?") is still in progress (process \(pid)) on this warehouse",
+                                     at: path, hint: "wait for it to finish; concurrent runs of one warehouse are refused")
+                }
+                try db.run("UPDATE runs SET status = 'failed', ended_at = ?, error = 'interrupted (process ended before finishing)' WHERE run_id = ?",
+                           [.text(Timestamp.now()), row[0]])
+                try db.run("UPDATE run_steps SET status = 'failed', error = 'interrupted' WHERE run_id = ? AND status = 'running'", [row[0]])
+            }
+            try db.run("INSERT INTO runs(catalog, command, started_at, status, pid) VALUES (?, ?, ?, 'running', ?)",
+                       [.text(catalog), .text(command), .text(Timestamp.now()), .integer(Int64(getpid()))])
+            return db.lastInsertRowID
+        }
+    }
+
+    public func endRun(_ run: Int64, error: String?, report: String?) throws {
+        try db.run("UPDATE runs SET status = ?, ended_at = ?, error = ?, report = ? WHERE run_id = ?",
+                   [.text(error == nil ? "succeeded" : "failed"), .text(Timestamp.now()),
+                    error.map(Value.text) ?? .null, report.map(Value.text) ?? .null, .integer(run)])
+    }
+
+    public func beginStep(_ run: Int64, _ name: String, recordsIn: Int? = nil) throws -> Int {
+        let next = Int(try db.scalar("SELECT coalesce(max(step_no), 0) + 1 FROM run_steps WHERE run_id = ?", [.integer(run)])?.doubleValue ?? 1)
+        try db.run("INSERT INTO run_steps(run_id, step_no, name, started_at, records_in, status) VALUES (?, ?, ?, ?, ?, 'running')",
+                   [.integer(run), .integer(Int64(next)), .text(name), .text(Timestamp.now()),
+                    recordsIn.map { .integer(Int64($0)) } ?? .null])
+        return next
+    }
+
+    public func endStep(_ run: Int64, _ step: Int, recordsIn: Int? = nil, recordsOut: Int?, error: String? = nil) throws {
+        try db.run("""
+            UPDATE run_steps SET ended_at = ?, records_in = coalesce(?, records_in), records_out = ?, status = ?, error = ?
+            WHERE run_id = ? AND step_no = ?
+            """,
+                   [.text(Timestamp.now()), recordsIn.map { .integer(Int64($0)) } ?? .null,
+                    recordsOut.map { .integer(Int64($0)) } ?? .null,
+                    .text(error == nil ? "succeeded" : "failed"), error.map(Value.text) ?? .null,
+                    .integer(run), .integer(Int64(step))])
+    }
+
+    // MARK: Quarantine and counts
+
+    public func quarantine(run: Int64, source: String, step: String, line: Int?, rule: String, reason: String, raw: String?) throws {
+        try db.run("INSERT INTO quarantine(run_id, source, step, line, rule, reason, raw) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   [.integer(run), .text(source), .text(step), line.map { .integer(Int64($0)) } ?? .null,
+                    .text(rule), .text(reason), raw.map(Value.text) ?? .null])
+    }
+
+    public func addQualityCount(run: Int64, source: String, check: String, rule: String, count: Int) throws {
+        guard count > 0 else { return }
+        try db.run("""
+            INSERT INTO quality_counts(run_id, source, check_name, rule, count) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT(run_id, source, check_name, rule) DO UPDATE SET count = count + excluded.count
+            """, [.integer(run), .text(source), .text(check), .text(rule), .integer(Int64(count))])
+    }
+}
+
+/// Timestamps as the warehouse stores them: UTC, ISO 8601 with milliseconds.
+public enum Timestamp {
+    public static func now() -> String { format(Date()) }
+    public static func format(_ d: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: d)
+    }
+}
+
+/// Quotes an SQL identifier.
+@inline(__always)
+public func sqlIdent(_ s: String) -> String {
+    "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}

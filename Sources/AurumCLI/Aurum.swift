@@ -1,0 +1,166 @@
+import ArgumentParser
+import Aurum
+import Foundation
+
+@main
+struct AurumCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "aurum",
+        abstract: "Master-data management and data migration: snapshot, transform, check, integrate, publish.",
+        version: "0.1.0",
+        subcommands: [Integrate.self, Run.self, Validate.self, Schema.self, Quarantine.self]
+    )
+}
+
+/// Options every running command shares.
+struct RunOptions: ParsableArguments {
+    @Option(name: .long, help: "Staging warehouse file (default: aurum.db beside the catalog).")
+    var warehouse: String?
+
+    @Flag(name: .shortAndLong, help: "No progress on standard error.")
+    var quiet = false
+}
+
+/// Exit codes scripts can rely on: 0 success, 1 the run failed, 2 invalid catalog or config.
+enum ExitStatus {
+    static let failed: Int32 = 1
+    static let invalid: Int32 = 2
+}
+
+/// Turns errors into text on standard error and an exit code, in one place.
+func reportAndExit(_ error: Error) -> Never {
+    switch error {
+    case let e as AurumErrors:
+        for x in e.errors { Console.error("error: \(x.description)") }
+        Console.error("\(e.errors.count) problem(s) found")
+        exit(e.errors.contains { $0.code != .invalidCatalog } ? ExitStatus.failed : ExitStatus.invalid)
+    case let e as AurumError:
+        Console.error("error: \(e.description)")
+        exit(e.code == .invalidCatalog ? ExitStatus.invalid : ExitStatus.failed)
+    default:
+        Console.error("error: \(error)")
+        exit(ExitStatus.failed)
+    }
+}
+
+enum Console {
+    static let isTerminal = isatty(STDERR_FILENO) == 1
+    static func error(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
+    static func out(_ s: String) { FileHandle.standardOutput.write(Data((s + "\n").utf8)) }
+}
+
+/// Step progress on standard error (only on a terminal unless asked, never with --quiet).
+struct StderrObserver: RunObserver {
+    let enabled: Bool
+    func stepStarted(_ name: String) {
+        if enabled && Console.isTerminal { FileHandle.standardError.write(Data("… \(name)\r".utf8)) }
+    }
+    func stepFinished(_ name: String, records: Int?, seconds: Double) {
+        guard enabled else { return }
+        let r = records.map { " \($0) records" } ?? ""
+        Console.error(String(format: "✓ %@%@ in %.2fs", name, r, seconds))
+    }
+    func note(_ message: String) { if enabled { Console.error("note: \(message)") } }
+}
+
+struct Integrate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run an integration config of the original JSON interface; print its output object on standard output.")
+
+    @Argument(help: "The integration config (JSON).") var config: String
+    @OptionGroup var options: RunOptions
+
+    func run() throws {
+        do {
+            let catalog = try CatalogLoader.load(path: config, warehouseOverride: options.warehouse)
+            let outcome = try Pipeline.run(catalog, command: "integrate", observer: StderrObserver(enabled: !options.quiet))
+            Console.out(outcome.report.pretty())
+        } catch {
+            reportAndExit(error)
+        }
+    }
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run a catalog: snapshot, transform, check, integrate, publish.")
+
+    @Argument(help: "The catalog (YAML or JSON).") var catalog: String
+    @OptionGroup var options: RunOptions
+    @Flag(name: .long, help: "Print the run report as JSON on standard output.") var json = false
+
+    func run() throws {
+        do {
+            let c = try CatalogLoader.load(path: catalog, warehouseOverride: options.warehouse)
+            let outcome = try Pipeline.run(c, command: "run", observer: StderrObserver(enabled: !options.quiet))
+            if json {
+                Console.out(outcome.report.pretty())
+            } else if !options.quiet {
+                Console.error(summary(outcome.report))
+            }
+        } catch {
+            reportAndExit(error)
+        }
+    }
+
+    func summary(_ r: JSON) -> String {
+        let rep = r["integration_report"]
+        func i(_ j: JSON?) -> String { if case .int(let x) = j { return String(x) }; return "?" }
+        var lines = ["run \(i(r["run_id"])) succeeded: \(i(rep?["total_records"])) records read, \(i(rep?["successful_integrations"])) integrated, \(i(rep?["failed_integrations"])) not"]
+        if case .array(let outs) = r["outputs"] {
+            for o in outs { if case .string(let s) = o { lines.append("  wrote \(s)") } }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check a catalog or integration config and report every problem (exit code 2 when invalid).")
+
+    @Argument(help: "The catalog or integration config.") var catalog: String
+
+    func run() throws {
+        do {
+            let c = try CatalogLoader.load(path: catalog)
+            Console.out("\(catalog): valid (\(c.dialect == .catalog ? "catalog" : "integration config"), \(c.sources.count) source(s), \(c.rules.count) rule(s), \(c.outputs.count) output(s))")
+        } catch {
+            reportAndExit(error)
+        }
+    }
+}
+
+struct Schema: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the catalog's JSON Schema (for editors).")
+    func run() throws { Console.out(CatalogSchema.json) }
+}
+
+struct Quarantine: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Inspect quarantined rows.", subcommands: [List.self], defaultSubcommand: List.self)
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List quarantined rows with their reasons.")
+        @Option(name: .long, help: "Staging warehouse file.") var warehouse: String = "aurum.db"
+        @Option(name: .customLong("run"), help: "Run id (default: the latest run).") var runID: Int64?
+        @Flag(name: .long, help: "Include the raw row (may contain personal data).") var raw = false
+        @Flag(name: .long, help: "JSON lines on standard output.") var json = false
+
+        func run() throws {
+            do {
+                let items = try QuarantineQuery.list(warehouse: warehouse, run: runID)
+                for q in items {
+                    if json {
+                        var m: [(String, JSON)] = [("run_id", .int(q.run)), ("source", .string(q.source)), ("step", .string(q.step)),
+                                                   ("line", q.line.map { .int(Int64($0)) } ?? .null), ("rule", .string(q.rule)), ("reason", .string(q.reason))]
+                        if raw { m.append(("raw", q.raw.map(JSON.string) ?? .null)) }
+                        Console.out(JSON.object(m).compact)
+                    } else {
+                        Console.out("run \(q.run) \(q.source)\(q.line.map { ":\($0)" } ?? "") [\(q.step)/\(q.rule)] \(q.reason)\(raw ? " | \(q.raw ?? "")" : "")")
+                    }
+                }
+                if !json { Console.error("\(items.count) quarantined row(s)") }
+            } catch {
+                reportAndExit(error)
+            }
+        }
+    }
+}
