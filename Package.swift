@@ -24,7 +24,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AurumTests",
-            dependencies: ["Aurum"]
+            dependencies: ["Aurum", "AurumCLI"]
         ),
     ]
 )

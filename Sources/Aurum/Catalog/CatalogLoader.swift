@@ -160,11 +160,6 @@ private struct Reader {
     /// Checks that a rule has what its kind needs, and fills the defaults.
     func finish(_ r: RuleSpec, _ n: ConfigNode, expressionKey: String, columnKey: String, targetKey: String) -> RuleSpec? {
         var rule = r
-        if let sc = rule.sourceColumn, rule.source == nil, let dot = sc.firstIndex(of: "."), !sc.hasPrefix(".") {
-            // `source.column` names the one source the rule applies to.
-            rule.source = String(sc[..<dot])
-            rule.sourceColumn = String(sc[sc.index(after: dot)...])
-        }
         switch rule.kind {
         case .mapping:
             guard rule.sourceColumn != nil else { n.fail("a mapping rule needs '\(columnKey)'"); return nil }
@@ -502,6 +497,20 @@ private struct Reader {
                 d.error(nil, "\(s.location).\(pathKey)", "is a directory, not a file: \(s.path)")
             } else if !FileManager.default.isReadableFile(atPath: s.path) {
                 d.error(nil, "\(s.location).\(pathKey)", "file is not readable: \(s.path)")
+            }
+        }
+        for i in c.rules.indices {
+            // `source.column` names the one source the rule applies to (a dotted name whose
+            // prefix is no source is a flattened JSON column).
+            if c.rules[i].source == nil, let sc = c.rules[i].sourceColumn, let dot = sc.firstIndex(of: "."),
+               names[String(sc[..<dot])] != nil {
+                c.rules[i].source = String(sc[..<dot])
+                c.rules[i].sourceColumn = String(sc[sc.index(after: dot)...])
+                if c.rules[i].kind == .formatting, c.rules[i].targetColumn == sc { c.rules[i].targetColumn = c.rules[i].sourceColumn }
+                if c.rules[i].kind == .mapping, c.rules[i].targetColumn == sc { c.rules[i].targetColumn = c.rules[i].sourceColumn }
+                if let e = c.rules[i].expression {
+                    c.rules[i].expression = e.replacingOccurrences(of: sqlIdent(sc), with: sqlIdent(c.rules[i].sourceColumn!))
+                }
             }
         }
         for r in c.rules {

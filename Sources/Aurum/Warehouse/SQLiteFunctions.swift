@@ -100,6 +100,9 @@ final class AuthorizerBox {
             let name = (b ?? "").lowercased()
             if ExpressionPolicy.deniedFunctions.contains(name) { return refuse("function \(name)() is not allowed") }
             return SQLITE_OK
+        case _ where (action == SQLITE_INSERT || action == SQLITE_UPDATE || action == SQLITE_DELETE)
+            && (a == "sqlite_master" || a == "sqlite_temp_master"):
+            return refuse("creating or dropping schema objects is not allowed")
         case SQLITE_INSERT:
             if let a, a == policy.insertTable { return SQLITE_OK }
             return refuse("writing (INSERT into '\(a ?? "?")') is not allowed")
@@ -112,10 +115,10 @@ final class AuthorizerBox {
         case SQLITE_CREATE_TABLE, SQLITE_CREATE_TEMP_TABLE, SQLITE_CREATE_INDEX, SQLITE_CREATE_VIEW,
              SQLITE_CREATE_TRIGGER, SQLITE_CREATE_TEMP_VIEW, SQLITE_CREATE_TEMP_TRIGGER, SQLITE_CREATE_TEMP_INDEX,
              SQLITE_CREATE_VTABLE:
-            return refuse("creating schema objects is not allowed")
+            return refuse("creating or dropping schema objects is not allowed")
         case SQLITE_DROP_TABLE, SQLITE_DROP_INDEX, SQLITE_DROP_VIEW, SQLITE_DROP_TRIGGER, SQLITE_DROP_TEMP_TABLE,
              SQLITE_DROP_TEMP_INDEX, SQLITE_DROP_TEMP_VIEW, SQLITE_DROP_TEMP_TRIGGER, SQLITE_DROP_VTABLE:
-            return refuse("dropping schema objects is not allowed")
+            return refuse("creating or dropping schema objects is not allowed")
         case SQLITE_ALTER_TABLE: return refuse("ALTER TABLE is not allowed")
         default:
             return refuse("this SQL operation (authorizer action \(action)) is not allowed")
