@@ -8,7 +8,7 @@ struct AurumCommand: ParsableCommand {
         commandName: "aurum",
         abstract: "Master-data management and data migration: snapshot, transform, check, integrate, publish.",
         version: "0.1.0",
-        subcommands: [Integrate.self, Run.self, Validate.self, Schema.self, Quarantine.self]
+        subcommands: [Integrate.self, Run.self, Snapshot.self, Validate.self, Schema.self, Quarantine.self, Generate.self]
     )
 }
 
@@ -161,6 +161,41 @@ struct Quarantine: ParsableCommand {
             } catch {
                 reportAndExit(error)
             }
+        }
+    }
+}
+
+struct Snapshot: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Snapshot the catalog's sources into the staging warehouse (no transform, no outputs).")
+
+    @Argument(help: "The catalog (YAML or JSON).") var catalog: String
+    @OptionGroup var options: RunOptions
+
+    func run() throws {
+        do {
+            let c = try CatalogLoader.load(path: catalog, warehouseOverride: options.warehouse)
+            let results = try Pipeline.snapshotOnly(c, observer: StderrObserver(enabled: !options.quiet))
+            for r in results {
+                Console.out("\(r.source): \(r.rowsRead) read, \(r.rowsStaged) staged, \(r.rowsQuarantined) quarantined → \(r.table)")
+            }
+        } catch {
+            reportAndExit(error)
+        }
+    }
+}
+
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write deterministic synthetic data.", subcommands: [Customers.self])
+
+    struct Customers: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A customer CSV of 12 columns with the mess real exports have.")
+        @Option(name: .long, help: "Number of rows.") var rows: Int = 1000
+        @Option(name: .long, help: "Random seed.") var seed: UInt64 = 1
+        @Option(name: .long, help: "Output CSV file.") var out: String
+
+        func run() throws {
+            do { try CustomerGenerator.writeCSV(path: out, rows: rows, seed: seed) } catch { reportAndExit(error) }
         }
     }
 }

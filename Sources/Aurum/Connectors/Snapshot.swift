@@ -31,7 +31,7 @@ enum Snapshotter {
         do {
             reader = try CSVReader(path: source.path, options: options)
         } catch {
-            throw AurumError(.source, "\(error)", at: source.path)
+            throw AurumError(.source, "\(error)", at: nil)
         }
         let queue = BoundedQueue<CSVBatch>(capacity: 4)
         // The first batch fixes the header, so read it here before starting the thread.
@@ -45,7 +45,7 @@ enum Snapshotter {
                 }
                 queue.close()
             } catch {
-                queue.close(error: AurumError(.source, "\(error)", at: source.path))
+                queue.close(error: AurumError(.source, "\(error)", at: nil))
             }
         }
         defer { queue.close(); worker.join() }
@@ -62,7 +62,7 @@ enum Snapshotter {
     }
 
     private static func readBatch(_ reader: CSVReader, _ source: SourceSpec) throws -> CSVBatch? {
-        do { return try reader.nextBatch(maxRows: 8192) } catch { throw AurumError(.source, "\(error)", at: source.path) }
+        do { return try reader.nextBatch(maxRows: 8192) } catch { throw AurumError(.source, "\(error)", at: nil) }
     }
 
     private static func stage(_ batch: CSVBatch, _ writer: StagingWriter, _ source: SourceSpec) throws {

@@ -47,8 +47,11 @@ final class BoundedQueue<T>: @unchecked Sendable {
 }
 
 /// Runs `body` on a new thread and returns a handle to wait for it.
+///
+/// `@unchecked Sendable`: `joined` is only touched by the thread that created the worker.
 final class WorkerThread: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
+    private var joined = false
     init(name: String, _ body: @escaping @Sendable () -> Void) {
         let t = Thread { [done] in
             body()
@@ -58,5 +61,10 @@ final class WorkerThread: @unchecked Sendable {
         t.stackSize = 8 << 20
         t.start()
     }
-    func join() { done.wait() }
+    /// Waits for the thread to finish; later calls return at once.
+    func join() {
+        if joined { return }
+        done.wait()
+        joined = true
+    }
 }

@@ -121,3 +121,30 @@ public enum Pipeline {
         }
     }
 }
+
+extension Pipeline {
+    /// Only the snapshot step of every source, recorded as a run of its own.
+    public static func snapshotOnly(_ catalog: Catalog, observer: RunObserver = SilentObserver()) throws -> [SnapshotResult] {
+        let warehouse = try Warehouse(path: catalog.warehouse)
+        defer { warehouse.close() }
+        let run = try warehouse.beginRun(catalog: catalog.file, command: "snapshot")
+        var results: [SnapshotResult] = []
+        do {
+            for source in catalog.sources {
+                let t0 = Date()
+                observer.stepStarted("snapshot:\(source.name)")
+                let s = try warehouse.beginStep(run, "snapshot:\(source.name)")
+                let r = try Snapshotter.snapshot(source, into: warehouse.db, run: run)
+                try warehouse.endStep(run, s, recordsIn: r.rowsRead, recordsOut: r.rowsStaged)
+                observer.stepFinished("snapshot:\(source.name)", records: r.rowsStaged, seconds: Date().timeIntervalSince(t0))
+                results.append(r)
+            }
+            try warehouse.endRun(run, error: nil, report: nil)
+            return results
+        } catch {
+            let e = (error as? AurumError) ?? AurumError(.runtime, "\(error)")
+            try? warehouse.endRun(run, error: e.description, report: nil)
+            throw e
+        }
+    }
+}

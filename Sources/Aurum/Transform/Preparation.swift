@@ -64,24 +64,37 @@ struct Preparer {
         for c in snap.columns { origins[c] = ColumnOrigin(sources: ["\(source.name).\(c)"], via: []) }
         var counts = PreparationCounts()
 
-        // Layer 0: the staged columns; null tokens become NULL when the null check is on.
+        // Layer 0: the staged columns; null tokens become NULL when the null check is on, and CSV
+        // columns whose every value is a canonical number are typed as INTEGER or REAL.
         var cols = snap.columns
         var select = ["\(StagedColumns.rid)", "\(StagedColumns.line)"]
-        if q.nulls {
-            let tokens = q.nullTokens.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" }.joined(separator: ", ")
-            var sums: [String] = []
-            for c in cols {
+        let tokens = q.nullTokens.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" }.joined(separator: ", ")
+        func isToken(_ id: String) -> String { "(typeof(\(id)) = 'text' AND trim(\(id)) IN (\(tokens)))" }
+        var kinds = Array(repeating: Int64(0), count: cols.count)
+        if (source.type == .csv || source.type == .tsv) && !cols.isEmpty {
+            let list = cols.map { c -> String in
                 let id = sqlIdent(c)
-                let isToken = "(typeof(\(id)) = 'text' AND trim(\(id)) IN (\(tokens)))"
-                select.append("CASE WHEN \(isToken) THEN NULL ELSE \(id) END AS \(id)")
-                sums.append("sum(\(isToken))")
+                return q.nulls ? "min(CASE WHEN \(isToken(id)) THEN 3 ELSE aurum_numkind(\(id)) END)" : "min(aurum_numkind(\(id)))"
             }
-            if !sums.isEmpty {
-                let row = try db.query("SELECT \(sums.joined(separator: " + ")) FROM \(sqlIdent(src))")
-                counts.nullsHandled += Int(row.first?.first?.doubleValue ?? 0)
+            kinds = try db.query("SELECT \(list.joined(separator: ", ")) FROM \(sqlIdent(src))")[0].map {
+                if case .integer(let k) = $0 { return k }
+                return 3
             }
-        } else {
-            select += cols.map(sqlIdent)
+        }
+        var sums: [String] = []
+        for (i, c) in cols.enumerated() {
+            let id = sqlIdent(c)
+            var v = q.nulls ? "CASE WHEN \(isToken(id)) THEN NULL ELSE \(id) END" : id
+            if q.nulls { sums.append("sum(\(isToken(id)))") }
+            if kinds[i] == 2 || kinds[i] == 1 {
+                let t = kinds[i] == 2 ? "INTEGER" : "REAL"
+                v = "CASE WHEN typeof(\(id)) = 'text' AND \(id) <> '' THEN CAST(\(id) AS \(t)) ELSE \(v) END"
+            }
+            select.append(v == id ? id : "\(v) AS \(id)")
+        }
+        if !sums.isEmpty {
+            let row = try db.query("SELECT \(sums.joined(separator: " + ")) FROM \(sqlIdent(src))")
+            counts.nullsHandled += Int(row.first?.first?.doubleValue ?? 0)
         }
         var layer = Layer(columns: cols, sql: "SELECT \(select.joined(separator: ", ")) FROM \(sqlIdent(src))")
 
@@ -151,17 +164,17 @@ struct Preparer {
         let rowsIn = Int(try db.scalar("SELECT count(*) FROM \(sqlIdent(table))")?.doubleValue ?? 0)
 
         // Counts from the flag columns, in one pass.
-        var sums: [String] = []
+        var flagSums: [String] = []
         let transformRules = applied.filter { $0.rule.kind != .validation && ($0.rule.expression != nil || $0.rule.valueMap != nil) }
-        for a in transformRules { sums.append("coalesce(sum(\(sqlIdent("__t\(a.index)"))), 0)") }
+        for a in transformRules { flagSums.append("coalesce(sum(\(sqlIdent("__t\(a.index)"))), 0)") }
         for (c, _) in formatColumns {
-            sums.append("coalesce(sum(\(sqlIdent("__f_" + c)) = 1), 0)")
-            sums.append("coalesce(sum(\(sqlIdent("__f_" + c)) = 2), 0)")
+            flagSums.append("coalesce(sum(\(sqlIdent("__f_" + c)) = 1), 0)")
+            flagSums.append("coalesce(sum(\(sqlIdent("__f_" + c)) = 2), 0)")
         }
         let defaultedCols = layer.hidden.filter { $0.hasPrefix("__n_") }
-        for d in defaultedCols { sums.append("coalesce(sum(\(sqlIdent(d))), 0)") }
-        if !sums.isEmpty {
-            let r = try db.query("SELECT \(sums.joined(separator: ", ")) FROM \(sqlIdent(table))")[0].map { Int($0.doubleValue ?? 0) }
+        for d in defaultedCols { flagSums.append("coalesce(sum(\(sqlIdent(d))), 0)") }
+        if !flagSums.isEmpty {
+            let r = try db.query("SELECT \(flagSums.joined(separator: ", ")) FROM \(sqlIdent(table))")[0].map { Int($0.doubleValue ?? 0) }
             var k = 0
             for a in transformRules {
                 counts.transformApplications += rowsIn

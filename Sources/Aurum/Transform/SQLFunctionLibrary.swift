@@ -92,9 +92,52 @@ public enum SQLFunctionLibrary {
             ScalarFunction(name: "aurum_bucket", arity: 2) { a in
                 .integer(Int64(PartitionPath.bucket(a[0], Int(a[1].doubleValue ?? 16))))
             },
+            ScalarFunction(name: "aurum_numkind", arity: 1) { a in .integer(numberKind(a[0])) },
             ScalarFunction(name: "aurum_avg", arity: -1) { a in numericFold(a, average: true) },
             ScalarFunction(name: "aurum_sum", arity: -1) { a in numericFold(a, average: false) },
         ]
+    }
+
+    /// How a staged text value reads as a number: 3 empty/NULL, 2 integer, 1 decimal, 0 not a number.
+    /// Only canonical spellings count (no leading zeros, `+`, spaces or `.5`), so identifiers and
+    /// postcodes like `00123` stay text and nothing is lost when a column is typed.
+    static func numberKind(_ v: Value) -> Int64 {
+        switch v {
+        case .null: return 3
+        case .integer: return 2
+        case .real: return 1
+        case .blob: return 0
+        case .text(let s):
+            var s = s
+            return s.withUTF8 { u -> Int64 in
+                if u.isEmpty { return 3 }
+                var i = 0
+                if u[0] == UInt8(ascii: "-") { i = 1 }
+                let intStart = i
+                while i < u.count, u[i] >= 48, u[i] <= 57 { i += 1 }
+                let intDigits = i - intStart
+                if intDigits == 0 { return 0 }
+                if intDigits > 1 && u[intStart] == 48 { return 0 }
+                if i == u.count {
+                    if intDigits > 18 { return 0 }
+                    return (intDigits == 1 && u[intStart] == 48 && intStart == 1) ? 0 : 2
+                }
+                if u[i] == UInt8(ascii: ".") {
+                    i += 1
+                    let f = i
+                    while i < u.count, u[i] >= 48, u[i] <= 57 { i += 1 }
+                    if i == f { return 0 }
+                }
+                if i < u.count, u[i] == UInt8(ascii: "e") || u[i] == UInt8(ascii: "E") {
+                    i += 1
+                    if i < u.count, u[i] == UInt8(ascii: "-") || u[i] == UInt8(ascii: "+") { i += 1 }
+                    let e = i
+                    while i < u.count, u[i] >= 48, u[i] <= 57 { i += 1 }
+                    if i == e { return 0 }
+                }
+                return i == u.count ? 1 : 0
+            }
+        }
     }
 
     /// Sum or average of the arguments that are numbers (or text that reads as one); the first
