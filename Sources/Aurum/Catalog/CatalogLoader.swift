@@ -105,12 +105,19 @@ private struct Reader {
 
     func source(_ n: ConfigNode) -> SourceSpec? {
         guard n.expectMapping() else { return nil }
-        n.checkKeys(["name", "type", "path", "query", "table", "delimiter", "header", "encoding", "columns", "records", "flatten", "key"])
+        n.checkKeys(["name", "type", "path", "query", "table", "delimiter", "header", "encoding", "columns", "records", "flatten", "key",
+                     "connection", "auth", "options"])
         guard let name = n["name"]?.string else { n.fail("missing 'name'"); return nil }
         guard let typeNode = n["type"] else { n.fail("missing 'type'", hint: "one of: \(SourceType.allCases.map(\.rawValue).joined(separator: ", "))"); return nil }
         guard let type = typeNode.enumValue(SourceType.self, what: "source type") else { return nil }
         var spec = SourceSpec(name: name, type: type, path: "", location: n.path)
-        if let p = n["path"]?.string { spec.path = resolvePath(p, base: base) } else { n.fail("missing 'path'") }
+        let serverTypes: [SourceType] = [.postgresql, .mongodb, .redis, .api]
+        if let c = n["connection"] { spec.connection = expanded(c) }
+        if let a = n["auth"] { spec.credentials = credentials(a) }
+        if let o = n["options"], o.expectMapping() { spec.options = Dictionary(o.pairs.map { ($0.0, $0.1.json) }, uniquingKeysWith: { $1 }) }
+        if let p = n["path"]?.string { spec.path = resolvePath(p, base: base) }
+        else if !serverTypes.contains(type) { n.fail("missing 'path'") }
+        else if spec.connection == nil { n.fail("missing 'connection'", hint: "a \(type.rawValue) source needs a connection string") }
         if type == .tsv { spec.delimiter = UInt8(ascii: "\t") }
         if let d = n["delimiter"] { spec.delimiter = delimiter(d) ?? spec.delimiter }
         if let h = n["header"]?.bool { spec.header = h }
@@ -125,7 +132,9 @@ private struct Reader {
         if let r = n["records"]?.string { spec.recordPath = JSONReadOptions.parsePath(r) }
         if let f = n["flatten"]?.bool { spec.flatten = f }
         if let k = n["key"]?.stringList { spec.key = k }
-        if let q = n["query"]?.string { spec.query = q }
+        if let q = n["query"] {
+            if q.isMapping || q.isSequence { spec.queryJSON = q.json } else { spec.query = q.string }
+        }
         if let t = n["table"]?.string { spec.query = t }
         if type == .sqlite && spec.query == nil { n.fail("a sqlite source needs 'query' (a SELECT) or 'table'") }
         return spec
@@ -279,13 +288,22 @@ private struct Reader {
 
     func output(_ n: ConfigNode) -> OutputSpec? {
         guard n.expectMapping() else { return nil }
-        n.checkKeys(["format", "path", "table", "partition"])
+        n.checkKeys(["format", "path", "table", "partition", "connection", "auth", "options"])
         guard let f = n["format"]?.enumValue(OutputFormat.self, what: "output format") else {
             if n["format"] == nil { n.fail("missing 'format'") }
             return nil
         }
-        guard let p = n["path"]?.string else { n.fail("missing 'path'"); return nil }
-        var spec = OutputSpec(format: f, path: resolvePath(p, base: base), table: n["table"]?.string, location: n.path)
+        let server: [OutputFormat] = [.postgresql, .mongodb, .redis]
+        let conn = n["connection"].flatMap(expanded)
+        let p = n["path"]?.string
+        if p == nil && !(server.contains(f) && conn != nil) {
+            n.fail(server.contains(f) ? "missing 'connection'" : "missing 'path'")
+            return nil
+        }
+        var spec = OutputSpec(format: f, path: p.map { resolvePath($0, base: base) } ?? "", table: n["table"]?.string, location: n.path)
+        spec.connection = conn
+        if let a = n["auth"] { spec.credentials = credentials(a) }
+        if let o = n["options"], o.expectMapping() { spec.options = Dictionary(o.pairs.map { ($0.0, $0.1.json) }, uniquingKeysWith: { $1 }) }
         if let part = n["partition"], part.expectMapping() {
             part.checkKeys(["by", "type", "buckets"])
             spec.partition = partition(part, byKey: "by", typeKey: "type")
@@ -383,16 +401,30 @@ private struct Reader {
             spec = SourceSpec(name: name, type: nd ? .ndjson : .json, path: resolvePath(conn, base: base), location: n.path)
             if let q = query, !nd { spec.recordPath = JSONReadOptions.parsePath(q) }
         case "sql":
-            guard conn.lowercased().hasPrefix("sqlite://") else {
+            let lower = conn.lowercased()
+            if lower.hasPrefix("sqlite://") {
+                spec = SourceSpec(name: name, type: .sqlite, path: resolvePath(sqlitePath(conn), base: base), location: n.path)
+            } else if lower.hasPrefix("postgresql://") || lower.hasPrefix("postgres://") || conn.contains("=") {
+                spec = SourceSpec(name: name, type: .postgresql, path: "", location: n.path)
+                spec.connection = expandedString(conn, n["connection_string"]!)
+            } else {
                 n["connection_string"]?.fail("unsupported connection string for a sql source",
-                                             hint: "this build reads sqlite:///PATH; postgresql:// arrives with the server connectors")
+                                             hint: "sqlite:///PATH or postgresql://HOST/DATABASE")
                 return nil
             }
-            spec = SourceSpec(name: name, type: .sqlite, path: resolvePath(sqlitePath(conn), base: base), location: n.path)
             guard let q = query else { n.fail("a sql source needs 'query' (a SELECT or a table name)"); return nil }
             spec.query = q
-        case "excel", "parquet", "mongodb", "redis", "api":
-            spec = SourceSpec(name: name, type: SourceType(rawValue: t.lowercased())!, path: conn, location: n.path)
+        case "excel", "parquet":
+            spec = SourceSpec(name: name, type: SourceType(rawValue: t.lowercased())!, path: resolvePath(conn, base: base), location: n.path)
+            spec.query = query
+        case "mongodb", "redis", "api":
+            spec = SourceSpec(name: name, type: SourceType(rawValue: t.lowercased())!, path: "", location: n.path)
+            spec.connection = expandedString(conn, n["connection_string"]!)
+            spec.query = query
+            if let q = n["query"], q.isMapping || q.isSequence { spec.queryJSON = q.json }
+            else if let q = query, t.lowercased() == "mongodb", q.hasPrefix("{"), let node = try? Yams.compose(yaml: q) {
+                spec.queryJSON = ConfigNode(node: node, path: n.path + ".query", diagnostics: diagnostics).json
+            }
         default:
             typeNode.fail("unknown source type '\(t)'",
                           hint: suggestion(t.lowercased(), ["csv", "json", "excel", "sql", "mongodb", "redis", "api", "parquet"]).map { "did you mean '\($0)'?" }
@@ -400,7 +432,28 @@ private struct Reader {
             return nil
         }
         if let k = n["key"]?.stringList { spec.key = k }
+        if let a = n["authentication"] { spec.credentials = credentials(a) }
         return spec
+    }
+
+    /// `{username, password, api_key, token}`, each possibly a `${ENV}` reference.
+    func credentials(_ n: ConfigNode) -> Credentials? {
+        guard n.expectMapping() else { return nil }
+        n.checkKeys(["username", "password", "api_key", "token"])
+        return Credentials(username: n["username"].flatMap(expanded), password: n["password"].flatMap(expanded),
+                           apiKey: n["api_key"].flatMap(expanded), token: n["token"].flatMap(expanded))
+    }
+
+    /// A string with `${ENV}` references expanded; a missing variable is reported by name.
+    func expanded(_ n: ConfigNode) -> String? {
+        guard let s = n.string else { return nil }
+        return expandedString(s, n)
+    }
+
+    func expandedString(_ s: String, _ n: ConfigNode) -> String {
+        let (v, missing) = Secrets.expand(s)
+        for m in missing { n.fail("environment variable '\(m)' is not set", hint: "export \(m)=… before running") }
+        return v
     }
 
     func transformationRule(_ n: ConfigNode) -> RuleSpec? {
@@ -446,19 +499,30 @@ private struct Reader {
         case "csv", "json", "ndjson", "tsv", "parquet":
             spec = OutputSpec(format: OutputFormat(rawValue: f.lowercased())!, path: resolvePath(dest, base: base), location: o.path)
         case "sql":
-            guard dest.lowercased().hasPrefix("sqlite://") else {
-                o["output_destination"]?.fail("unsupported destination for the sql output format",
-                                              hint: "this build writes sqlite:///PATH?table=NAME; postgresql:// arrives with the server connectors")
-                return nil
-            }
             let (path, params) = splitQuery(dest)
             guard let table = params["table"], !table.isEmpty else {
-                o["output_destination"]?.fail("a sql destination needs a table: sqlite:///PATH?table=NAME")
+                o["output_destination"]?.fail("a sql destination needs a table: sqlite:///PATH?table=NAME or postgresql://HOST/DB?table=NAME")
                 return nil
             }
-            spec = OutputSpec(format: .sqlite, path: resolvePath(sqlitePath(path), base: base), table: table, location: o.path)
+            let lower = dest.lowercased()
+            if lower.hasPrefix("sqlite://") {
+                spec = OutputSpec(format: .sqlite, path: resolvePath(sqlitePath(path), base: base), table: table, location: o.path)
+            } else if lower.hasPrefix("postgresql://") || lower.hasPrefix("postgres://") {
+                spec = OutputSpec(format: .postgresql, path: "", table: table, location: o.path)
+                spec.connection = expandedString(removingQueryParameter(dest, "table"), o["output_destination"]!)
+            } else {
+                o["output_destination"]?.fail("unsupported destination for the sql output format",
+                                              hint: "sqlite:///PATH?table=NAME or postgresql://HOST/DB?table=NAME")
+                return nil
+            }
         case "mongodb":
-            spec = OutputSpec(format: .mongodb, path: dest, location: o.path)
+            let (_, params) = splitQuery(dest)
+            guard let coll = params["collection"], !coll.isEmpty else {
+                o["output_destination"]?.fail("a mongodb destination needs a collection: mongodb://HOST:PORT/DB?collection=NAME")
+                return nil
+            }
+            spec = OutputSpec(format: .mongodb, path: "", table: coll, location: o.path)
+            spec.connection = expandedString(removingQueryParameter(dest, "collection"), o["output_destination"]!)
         default:
             fnode.fail("unknown output format '\(f)'", hint: "expected one of: csv, json, parquet, sql, mongodb")
             return nil
@@ -489,6 +553,10 @@ private struct Reader {
                         hint: "supported: \(SourceType.available.map(\.rawValue).joined(separator: ", "))")
                 continue
             }
+            if let connector = ConnectorRegistry.shared.source(s.type) {
+                for (path, msg) in connector.validate(s) { d.error(nil, path, msg) }
+            }
+            if [.postgresql, .mongodb, .redis, .api].contains(s.type) { continue }
             let pathKey = c.dialect == .catalog ? "path" : "connection_string"
             var isDir: ObjCBool = false
             if !FileManager.default.fileExists(atPath: s.path, isDirectory: &isDir) {
@@ -542,6 +610,9 @@ private struct Reader {
             d.error(nil, "outputs", "no outputs", hint: "add at least one output")
         }
         for o in c.outputs {
+            if let connector = ConnectorRegistry.shared.target(o.format) {
+                for (path, msg) in connector.validate(o) { d.error(nil, path, msg) }
+            }
             if !OutputFormat.available.contains(o.format) {
                 d.error(nil, o.location, "output format '\(o.format.rawValue)' is not supported by this build yet",
                         hint: "supported: csv, json, ndjson, tsv, sql (sqlite:///PATH?table=NAME)")
@@ -549,7 +620,7 @@ private struct Reader {
             if o.partition != nil && !o.format.isFile {
                 d.error(nil, "\(o.location).partitioning", "partitioning applies to file outputs, not to \(o.format.rawValue)")
             }
-            if o.format == .sqlite && (o.table ?? "").isEmpty {
+            if (o.format == .sqlite || o.format == .postgresql) && (o.table ?? "").isEmpty {
                 d.error(nil, o.location, "a sqlite output needs 'table'")
             }
         }
@@ -563,6 +634,13 @@ func sqlitePath(_ conn: String) -> String {
     if s.hasPrefix("/") { s.removeFirst() }
     if let q = s.firstIndex(of: "?") { s = String(s[..<q]) }
     return s.removingPercentEncoding ?? s
+}
+
+/// The connection string without one query parameter (Aurum's own, like `table`), as a driver wants it.
+func removingQueryParameter(_ s: String, _ name: String) -> String {
+    guard let q = s.firstIndex(of: "?") else { return s }
+    let kept = s[s.index(after: q)...].split(separator: "&").filter { !$0.hasPrefix(name + "=") && $0 != Substring(name) }
+    return String(s[..<q]) + (kept.isEmpty ? "" : "?" + kept.joined(separator: "&"))
 }
 
 /// Splits `base?x=1&y=2` into the base and its query parameters.

@@ -26,7 +26,25 @@ public enum SourceType: String, Sendable, CaseIterable {
     // Named by the specification; their connectors arrive with later work.
     case excel, parquet, postgresql, mongodb, redis, api, xml
 
-    public static let available: [SourceType] = [.csv, .tsv, .json, .ndjson, .sqlite]
+    public static let builtIn: [SourceType] = [.csv, .tsv, .json, .ndjson, .sqlite]
+    /// Built-in types plus those a registered connector reads.
+    public static var available: [SourceType] {
+        allCases.filter { builtIn.contains($0) || ConnectorRegistry.shared.source($0) != nil }
+    }
+}
+
+/// Credentials from a catalog or the `authentication` object; never printed (see `description`).
+public struct Credentials: Sendable, CustomStringConvertible {
+    public var username: String?
+    public var password: String?
+    public var apiKey: String?
+    public var token: String?
+    public init(username: String? = nil, password: String? = nil, apiKey: String? = nil, token: String? = nil) {
+        self.username = username; self.password = password; self.apiKey = apiKey; self.token = token
+    }
+    public var description: String { "Credentials(username: \(username ?? "-"), secrets redacted)" }
+    /// The secret values, for scrubbing them from any text that leaves the process.
+    public var secrets: [String] { [password, apiKey, token].compactMap { $0 }.filter { !$0.isEmpty } }
 }
 
 public struct SourceSpec: Sendable {
@@ -46,6 +64,13 @@ public struct SourceSpec: Sendable {
     public var key: [String] = []
     /// Config path of this source, for messages (`sources[1]`).
     public var location: String
+    /// Connection string of a server or API source (`${ENV}` references expanded).
+    public var connection: String? = nil
+    public var credentials: Credentials? = nil
+    /// A structured query (MongoDB's `{"collection": …, "filter": …}`), when the query is not text.
+    public var queryJSON: JSON? = nil
+    /// Connector-specific settings (`options:` in a catalog).
+    public var options: [String: JSON] = [:]
 }
 
 public enum RuleKind: String, Sendable, CaseIterable { case mapping, calculation, formatting, validation }
@@ -128,7 +153,11 @@ public enum OutputFormat: String, Sendable, CaseIterable {
     case csv, tsv, json, ndjson, sqlite
     case parquet, excel, postgresql, mongodb, redis
 
-    public static let available: [OutputFormat] = [.csv, .tsv, .json, .ndjson, .sqlite]
+    public static let builtIn: [OutputFormat] = [.csv, .tsv, .json, .ndjson, .sqlite]
+    /// Built-in formats plus those a registered connector writes.
+    public static var available: [OutputFormat] {
+        allCases.filter { builtIn.contains($0) || ConnectorRegistry.shared.target($0) != nil }
+    }
     public var isFile: Bool { self != .sqlite && self != .postgresql && self != .mongodb && self != .redis }
     public var fileExtension: String {
         switch self {
@@ -154,4 +183,9 @@ public struct OutputSpec: Sendable {
     public var table: String?
     public var partition: PartitionSpec?
     public var location: String
+    /// Connection string of a server target (`table`/`collection` parameter removed).
+    public var connection: String? = nil
+    public var credentials: Credentials? = nil
+    /// Connector-specific settings (`options:` in a catalog).
+    public var options: [String: JSON] = [:]
 }

@@ -119,6 +119,24 @@ struct ConfigNode {
         switch s.string { case "true": return .integer(1); case "false": return .integer(0); default: return .text(s.string) }
     }
 
+    /// The node as JSON (mappings keep their order; plain scalars are typed).
+    var json: JSON {
+        switch node {
+        case .mapping: return .object(pairs.map { ($0.0, $0.1.json) })
+        case .sequence: return .array(elements.map(\.json))
+        default:
+            switch value {
+            case .null: return .null
+            case .integer(let i):
+                if let s = node.scalar?.string, s == "true" || s == "false" { return .bool(s == "true") }
+                return .int(i)
+            case .real(let d): return .double(d)
+            case .text(let t): return .string(t)
+            case .blob: return .null
+            }
+        }
+    }
+
     /// A string or a list of strings.
     var stringList: [String]? {
         if isSequence { return elements.compactMap(\.string) }

@@ -11,7 +11,10 @@ enum Snapshotter {
             case .json, .ndjson: read = try json(source, writer)
             case .sqlite: read = try sqlite(source, writer)
             default:
-                throw AurumError(.source, "source type '\(source.type.rawValue)' is not supported by this build", at: source.location)
+                guard let connector = ConnectorRegistry.shared.source(source.type) else {
+                    throw AurumError(.source, "source type '\(source.type.rawValue)' is not supported by this build", at: source.location)
+                }
+                read = try connected(connector, source, writer)
             }
             return try writer.finish(rowsRead: read)
         } catch {
@@ -97,6 +100,31 @@ enum Snapshotter {
             throw AurumError(.warehouse, "\(e)", at: source.path)
         } catch {
             throw AurumError(.source, "\(error)", at: nil)
+        }
+        return reader.itemsRead
+    }
+
+    /// A source read through a registered connector.
+    static func connected(_ connector: SourceConnector, _ source: SourceSpec, _ writer: StagingWriter) throws -> Int {
+        let reader = try connector.open(source)
+        defer { reader.close() }
+        try writer.addColumns(reader.columns)
+        var index: [String: Int] = [:]
+        for (i, c) in writer.columns.enumerated() { index[c] = i }
+        var known = reader.columns.count
+        while let item = try reader.next() {
+            switch item {
+            case .row(let values, let line):
+                if reader.columns.count > known {
+                    try writer.addColumns(Array(reader.columns[known...]))
+                    known = reader.columns.count
+                }
+                try writer.write(values: values, line: line)
+            case .fields(let fields, let line):
+                try writer.write(fields: fields, line: line, columnIndex: &index)
+            case .problem(let line, let reason, let raw):
+                try writer.quarantine(line: line, rule: "parse", reason: reason, raw: raw)
+            }
         }
         return reader.itemsRead
     }

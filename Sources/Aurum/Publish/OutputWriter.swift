@@ -98,6 +98,20 @@ final class JSONFileWriter: RowFileWriter {
     }
 }
 
+/// The integrated table's rows in order, for target connectors.
+final class TableCursor: RowCursor {
+    let columns: [String]
+    private let st: SQLiteStatement
+    init(db: SQLiteDatabase, table: String, columns: [String]) throws {
+        self.columns = columns
+        st = try db.prepare("SELECT \(columns.map(sqlIdent).joined(separator: ", ")) FROM \(sqlIdent(table)) ORDER BY rowid")
+    }
+    func next() throws -> [Value]? {
+        guard try st.step() else { return nil }
+        return (0..<columns.count).map(st.column)
+    }
+}
+
 /// Publishes the integrated table to one output: a file, a partitioned directory, or a SQLite table.
 struct OutputPublisher {
     let db: SQLiteDatabase
@@ -109,7 +123,12 @@ struct OutputPublisher {
         switch out.format {
         case .sqlite: return try sqlite(out)
         case .csv, .tsv, .json, .ndjson: return try files(out)
-        default: throw AurumError(.output, "output format '\(out.format.rawValue)' is not supported by this build", at: out.location)
+        default:
+            guard let connector = ConnectorRegistry.shared.target(out.format) else {
+                throw AurumError(.output, "output format '\(out.format.rawValue)' is not supported by this build", at: out.location)
+            }
+            let cursor = try TableCursor(db: db, table: table, columns: columns)
+            return try connector.write(out, rows: cursor)
         }
     }
 

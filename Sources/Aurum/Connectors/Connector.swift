@@ -1,0 +1,85 @@
+import Foundation
+
+/// One item a source yields: a row aligned with the reader's columns, a record of named values
+/// (new names become new columns), or a row that could not be read (quarantined with its reason).
+public enum RowItem: Sendable {
+    case row([Value], line: Int)
+    case fields([(String, Value)], line: Int)
+    case problem(line: Int?, reason: String, raw: String?)
+}
+
+/// A source opened for reading: a single-pass stream of rows.
+///
+/// Connectors in their own modules (PostgreSQL, MongoDB, Redis, Excel, XML, HTTP APIs, Parquet)
+/// implement this and register a `SourceConnector`; the snapshot stages whatever they yield.
+public protocol RowReader: AnyObject {
+    /// Column names known so far (a `.row` is aligned with them; shorter rows end in NULLs).
+    var columns: [String] { get }
+    /// The next item, or nil at the end.
+    func next() throws -> RowItem?
+    /// Items read so far (rows and problems), for the rows-read = staged + quarantined check.
+    var itemsRead: Int { get }
+    /// Releases the source's resources; called exactly once, also after an error.
+    func close()
+}
+
+public protocol SourceConnector: Sendable {
+    var types: [SourceType] { get }
+    /// Checks a source's settings at validation time (no connection); returns problems as (config path, message).
+    func validate(_ spec: SourceSpec) -> [(String, String)]
+    func open(_ spec: SourceSpec) throws -> RowReader
+}
+
+extension SourceConnector {
+    public func validate(_ spec: SourceSpec) -> [(String, String)] { [] }
+}
+
+/// Rows to publish, read from the warehouse in order.
+public protocol RowCursor: AnyObject {
+    var columns: [String] { get }
+    func next() throws -> [Value]?
+}
+
+public protocol TargetConnector: Sendable {
+    var formats: [OutputFormat] { get }
+    func validate(_ spec: OutputSpec) -> [(String, String)]
+    /// Writes every row; returns what to report as the output's path (secrets removed) and the row count.
+    func write(_ spec: OutputSpec, rows: RowCursor) throws -> (path: String, rows: Int)
+}
+
+extension TargetConnector {
+    public func validate(_ spec: OutputSpec) -> [(String, String)] { [] }
+}
+
+/// The connectors this process knows besides the built-in file and SQLite ones.
+///
+/// `@unchecked Sendable`: all state is behind `lock`.
+public final class ConnectorRegistry: @unchecked Sendable {
+    public static let shared = ConnectorRegistry()
+    private let lock = NSLock()
+    private var sources: [SourceType: SourceConnector] = [:]
+    private var targets: [OutputFormat: TargetConnector] = [:]
+
+    public func register(source c: SourceConnector) {
+        lock.lock(); defer { lock.unlock() }
+        for t in c.types { sources[t] = c }
+    }
+
+    public func register(target c: TargetConnector) {
+        lock.lock(); defer { lock.unlock() }
+        for f in c.formats { targets[f] = c }
+    }
+
+    public func source(_ t: SourceType) -> SourceConnector? {
+        lock.lock(); defer { lock.unlock() }
+        return sources[t]
+    }
+
+    public func target(_ f: OutputFormat) -> TargetConnector? {
+        lock.lock(); defer { lock.unlock() }
+        return targets[f]
+    }
+
+    var sourceTypes: [SourceType] { lock.lock(); defer { lock.unlock() }; return Array(sources.keys) }
+    var targetFormats: [OutputFormat] { lock.lock(); defer { lock.unlock() }; return Array(targets.keys) }
+}
