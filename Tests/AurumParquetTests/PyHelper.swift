@@ -71,7 +71,8 @@ def dump(path):
                     e["max"] = repr(s.max_raw)
             gs[c.path_in_schema] = e
         stats.append(gs)
-    print(json.dumps({"columns": cols, "num_rows": md.num_rows, "row_groups": md.num_row_groups,
+    kv = {k.decode(): v.decode() for k, v in (md.metadata or {}).items() if k != b"ARROW:schema"}
+    print(json.dumps({"kv": kv, "created_by": md.created_by, "columns": cols, "num_rows": md.num_rows, "row_groups": md.num_row_groups,
                       "schema": str(pf.schema_arrow), "stats": stats}))
 
 def all_types_table(n):

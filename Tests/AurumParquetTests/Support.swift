@@ -55,6 +55,8 @@ struct StatEntry: Decodable {
 }
 
 struct Dump: Decodable {
+    var kv: [String: String]
+    var created_by: String?
     var columns: [String: [String?]]
     var num_rows: Int
     var row_groups: Int
@@ -73,7 +75,9 @@ func pyarrow(_ args: [String], in dir: String) throws -> Dump {
         try pqHelperScript.write(toFile: script, atomically: true, encoding: .utf8)
     }
     let r = try run("python3", [script] + args)
-    guard r.status == 0 else { throw PyError(description: "python failed (\(r.status)): \(r.stderr)") }
+    guard r.status == 0 else {
+        throw PyError(description: "python3 with pyarrow is required for these tests (pip install pyarrow); helper failed (\(r.status)): \(r.stderr)")
+    }
     return try JSONDecoder().decode(Dump.self, from: Data(r.stdout.utf8))
 }
 

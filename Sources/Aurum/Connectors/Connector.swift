@@ -83,3 +83,53 @@ public final class ConnectorRegistry: @unchecked Sendable {
     var sourceTypes: [SourceType] { lock.lock(); defer { lock.unlock() }; return Array(sources.keys) }
     var targetFormats: [OutputFormat] { lock.lock(); defer { lock.unlock() }; return Array(targets.keys) }
 }
+
+/// What one output column holds over the whole integrated table, for file formats that declare
+/// column types up front (Parquet, Excel).
+public struct OutputColumn: Sendable, Hashable {
+    public var name: String
+    /// SQLite storage classes present besides NULL: any of "integer", "real", "text", "blob".
+    public var kinds: Set<String>
+    public var hasNulls: Bool
+    public init(name: String, kinds: Set<String>, hasNulls: Bool) {
+        self.name = name; self.kinds = kinds; self.hasNulls = hasNulls
+    }
+}
+
+/// A registered file format written by the core's file-output path, so single files and
+/// partitioned directories (date/category/hash) work as for CSV and JSON: the publisher opens one
+/// writer per file (`part-00000.<ext>` in each partition) and moves the result into place.
+public protocol FileFormatConnector: TargetConnector {
+    /// Opens a writer for one file at `path` (the publisher chooses the path; `spec.path` is the output's).
+    func makeWriter(_ spec: OutputSpec, path: String, columns: [OutputColumn]) throws -> RowFileWriter
+}
+
+extension FileFormatConnector {
+    /// Writes all rows to `spec.path` outside the publisher: rows are held in memory to profile the columns.
+    public func write(_ spec: OutputSpec, rows: RowCursor) throws -> (path: String, rows: Int) {
+        var all: [[Value]] = []
+        while let r = try rows.next() { all.append(r) }
+        let cols = rows.columns.enumerated().map { i, name in
+            var kinds = Set<String>(), nulls = false
+            for r in all {
+                switch i < r.count ? r[i] : .null {
+                case .null: nulls = true
+                case .integer: kinds.insert("integer")
+                case .real: kinds.insert("real")
+                case .text: kinds.insert("text")
+                case .blob: kinds.insert("blob")
+                }
+            }
+            return OutputColumn(name: name, kinds: kinds, hasNulls: nulls)
+        }
+        let w = try makeWriter(spec, path: spec.path, columns: cols)
+        do {
+            for r in all { try w.write(r) }
+            try w.close()
+        } catch {
+            try? w.close()
+            throw error
+        }
+        return (spec.path, all.count)
+    }
+}

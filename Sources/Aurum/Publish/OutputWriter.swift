@@ -33,8 +33,8 @@ final class FileSink {
     }
 }
 
-/// Writes rows in one file format.
-protocol RowFileWriter: AnyObject {
+/// Writes rows in one file format (one file; a partitioned output opens one per partition).
+public protocol RowFileWriter: AnyObject {
     func write(_ row: [Value]) throws
     func close() throws
 }
@@ -127,12 +127,15 @@ struct OutputPublisher {
             guard let connector = ConnectorRegistry.shared.target(out.format) else {
                 throw AurumError(.output, "output format '\(out.format.rawValue)' is not supported by this build", at: out.location)
             }
+            if let fileFormat = connector as? FileFormatConnector { return try files(out, fileFormat) }
             let cursor = try TableCursor(db: db, table: table, columns: columns)
             return try connector.write(out, rows: cursor)
         }
     }
 
-    private func makeWriter(_ format: OutputFormat, _ path: String) throws -> RowFileWriter {
+    private func makeWriter(_ format: OutputFormat, _ path: String, _ fileFormat: FileFormatConnector? = nil,
+                            _ out: OutputSpec? = nil, _ profile: () throws -> [OutputColumn] = { [] }) throws -> RowFileWriter {
+        if let fileFormat, let out { return try fileFormat.makeWriter(out, path: path, columns: try profile()) }
         switch format {
         case .csv: return try CSVFileWriter(path: path, columns: columns)
         case .tsv: return try CSVFileWriter(path: path, columns: columns, delimiter: "\t")
@@ -141,7 +144,24 @@ struct OutputPublisher {
         }
     }
 
-    private func files(_ out: OutputSpec) throws -> (path: String, rows: Int) {
+    /// What each output column holds over the whole table (for formats that declare column types).
+    private func columnProfile() throws -> [OutputColumn] {
+        guard !columns.isEmpty else { return [] }
+        let kinds = try db.query("SELECT \(columns.map { "group_concat(DISTINCT typeof(\(sqlIdent($0))))" }.joined(separator: ", ")) FROM \(sqlIdent(table))")[0]
+        return zip(columns, kinds).map { c, k in
+            let set = Set((k.textValue ?? "").split(separator: ",").map(String.init))
+            return OutputColumn(name: c, kinds: set.subtracting(["null"]), hasNulls: set.contains("null"))
+        }
+    }
+
+    private func files(_ out: OutputSpec, _ fileFormat: FileFormatConnector? = nil) throws -> (path: String, rows: Int) {
+        var cachedProfile: [OutputColumn]? = nil
+        let profile = { () throws -> [OutputColumn] in
+            if let p = cachedProfile { return p }
+            let p = try self.columnProfile()
+            cachedProfile = p
+            return p
+        }
         let fm = FileManager.default
         var isDir: ObjCBool = false
         let ext = out.format.fileExtension
@@ -167,7 +187,7 @@ struct OutputPublisher {
                         try writer?.close()
                         let dir = try PartitionPath.directory(root: tmp, segs)
                         try createDirectory(dir)
-                        writer = try makeWriter(out.format, dir + "/part-00000.\(ext)")
+                        writer = try makeWriter(out.format, dir + "/part-00000.\(ext)", fileFormat, out, profile)
                         current = segs
                     }
                     try writer!.write((1...columns.count).map(st.column))
@@ -188,7 +208,7 @@ struct OutputPublisher {
         }
         try createDirectory((path as NSString).deletingLastPathComponent)
         let tmp = path + ".aurum-tmp-\(getpid())"
-        let writer = try makeWriter(out.format, tmp)
+        let writer = try makeWriter(out.format, tmp, fileFormat, out, profile)
         var rows = 0
         do {
             let st = try db.prepare("SELECT \(list) FROM \(sqlIdent(table)) ORDER BY rowid")
