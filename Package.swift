@@ -14,10 +14,15 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CSQLite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CSnappy", providers: [.apt(["libsnappy-dev"])]),
+        .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CSystemZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "Aurum",
             dependencies: ["CSQLite3", "Yams"]
         ),
+        // Parquet in Swift over the compression libraries; free of the core so it can be reused.
+        .target(name: "AurumParquet", dependencies: ["CSnappy", "CZstd", "CSystemZlib"]),
         .executableTarget(
             name: "AurumCLI",
             dependencies: ["Aurum", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -26,5 +31,6 @@ let package = Package(
             name: "AurumTests",
             dependencies: ["Aurum", "AurumCLI"]
         ),
+        .testTarget(name: "AurumParquetTests", dependencies: ["AurumParquet"]),
     ]
 )

@@ -170,6 +170,7 @@ final class ChunkDecoder {
     // MARK: Dictionary
 
     private func decodeDictionary(_ buf: UnsafeRawBufferPointer, count: Int, encoding: Int32) throws {
+        let buf = nonNil(buf)
         guard encoding == PEncoding.plain || encoding == PEncoding.plainDictionary else {
             throw ParquetError.corrupt("unsupported dictionary encoding \(PEncoding.name(encoding))")
         }
@@ -229,7 +230,29 @@ final class ChunkDecoder {
 
     // MARK: Values
 
+    /// Empty buffers may have a nil base address; give them a valid one so decoders can use `baseAddress!`.
+    @inline(__always)
+    private func nonNil(_ buf: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        buf.baseAddress != nil ? buf : UnsafeRawBufferPointer(start: ChunkDecoder.dummy, count: 0)
+    }
+
+    nonisolated(unsafe) static let dummy = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 16)
+
     private func decodeValues(_ buf: UnsafeRawBufferPointer, encoding: Int32, slotsInPage n: Int, nonNull: Int) throws {
+        let buf = nonNil(buf)
+        if nonNull == 0 {
+            // All nulls: whatever the encoding, there are no values to decode.
+            if isBinary {
+                let offs = appendOffsets(n)
+                let end = data.count
+                for i in 0 ..< n { offs[i] = end }
+            } else {
+                let p = values.append(uninitialized: n * width)
+                if n > 0 { memset(p, 0, n * width) }
+            }
+            slots += n
+            return
+        }
         let validPtr: UnsafePointer<UInt8>? = (validity != nil && nonNull < n)
             ? UnsafePointer((validity!.ptr + (validity!.count - n)).assumingMemoryBound(to: UInt8.self)) : nil
         if isBinary {
@@ -293,7 +316,7 @@ final class ChunkDecoder {
             try dec.decode(into: p, count: count)
         case PEncoding.deltaBinaryPacked where spec.ptype == .int32 || spec.ptype == .int64:
             var dec = try DeltaBinaryPackedDecoder(buf)
-            if i64Scratch.count < count { i64Scratch = [Int64](repeating: 0, count: count) }
+            if i64Scratch.count < max(count, 1) { i64Scratch = [Int64](repeating: 0, count: max(count, 1)) }
             try i64Scratch.withUnsafeMutableBufferPointer { s in
                 try dec.decode(into: s.baseAddress!, count: count, consumeAll: false)
                 if spec.ptype == .int64 {
@@ -392,8 +415,8 @@ final class ChunkDecoder {
             }
         case PEncoding.plainDictionary, PEncoding.rleDictionary:
             try decodeIndices(buf, count: nonNull)
-            try indices.withUnsafeBufferPointer { idx in
-                try dictOffsets.withUnsafeBufferPointer { dOff in
+            indices.withUnsafeBufferPointer { idx in
+                dictOffsets.withUnsafeBufferPointer { dOff in
                     var total = 0
                     for k in 0 ..< nonNull {
                         let d = Int(idx[k])
@@ -423,7 +446,7 @@ final class ChunkDecoder {
                 }
             }
         case PEncoding.deltaLengthByteArray:
-            var lens = [Int64](repeating: 0, count: nonNull)
+            var lens = [Int64](repeating: 0, count: max(nonNull, 1))
             var dec = try DeltaBinaryPackedDecoder(buf)
             guard dec.total == nonNull else { throw ParquetError.corrupt("DELTA_LENGTH_BYTE_ARRAY holds \(dec.total) lengths, \(nonNull) expected") }
             try lens.withUnsafeMutableBufferPointer { try dec.decode(into: $0.baseAddress!, count: nonNull, consumeAll: true) }
@@ -443,11 +466,11 @@ final class ChunkDecoder {
                 offs[i] = end
             }
         case PEncoding.deltaByteArray:
-            var prefixes = [Int64](repeating: 0, count: nonNull)
+            var prefixes = [Int64](repeating: 0, count: max(nonNull, 1))
             var dec = try DeltaBinaryPackedDecoder(buf)
             guard dec.total == nonNull else { throw ParquetError.corrupt("DELTA_BYTE_ARRAY holds \(dec.total) prefixes, \(nonNull) expected") }
             try prefixes.withUnsafeMutableBufferPointer { try dec.decode(into: $0.baseAddress!, count: nonNull, consumeAll: true) }
-            var lens = [Int64](repeating: 0, count: nonNull)
+            var lens = [Int64](repeating: 0, count: max(nonNull, 1))
             var dec2 = try DeltaBinaryPackedDecoder(buf, pos: dec.cur.pos)
             guard dec2.total == nonNull else { throw ParquetError.corrupt("DELTA_BYTE_ARRAY holds \(dec2.total) suffixes, \(nonNull) expected") }
             try lens.withUnsafeMutableBufferPointer { try dec2.decode(into: $0.baseAddress!, count: nonNull, consumeAll: true) }

@@ -11,6 +11,7 @@ struct WriterConfig: Sendable {
     var dictionaryPageSizeLimit: Int
     var statistics: Bool
     var maxStatisticsSize: Int
+    var delta: Bool
 }
 
 struct EncodedChunk {
@@ -48,6 +49,7 @@ struct FixedDictBuilder {
     var keys: [UInt64]
     var slots: [Int32]
     var mask: Int
+    var shift: UInt64 = 54 // 64 - log2(capacity): Fibonacci hashing keeps the well-mixed top bits
     var values: [UInt64] = []
 
     init() {
@@ -57,8 +59,11 @@ struct FixedDictBuilder {
     }
 
     @inline(__always)
+    func slot(_ k: UInt64) -> Int { Int(truncatingIfNeeded: ((k ^ (k >> 31)) &* 0x9E37_79B9_7F4A_7C15) >> shift) }
+
+    @inline(__always)
     mutating func insert(_ k: UInt64) -> UInt32 {
-        var h = Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> 20) & mask
+        var h = slot(k)
         while true {
             let s = slots[h]
             if s < 0 {
@@ -79,8 +84,9 @@ struct FixedDictBuilder {
         keys = [UInt64](repeating: 0, count: n)
         slots = [Int32](repeating: -1, count: n)
         mask = n - 1
+        shift -= 1
         for (i, k) in values.enumerated() {
-            var h = Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> 20) & mask
+            var h = slot(k)
             while slots[h] >= 0 { h = (h + 1) & mask }
             slots[h] = Int32(i)
             keys[h] = k
@@ -294,6 +300,20 @@ final class ChunkEncoder {
 
     private func encodeFixed(_ dense: [UInt64], width: Int, n: Int, levels: [UInt8], stats: PStatistics) throws -> EncodedChunk {
         let nonNull = dense.count
+        if config.delta {
+            let bits32 = width == 4
+            var tmp: [UInt8] = []
+            var vals: [Int64] = []
+            try writePages(n: n, levels: levels, bytesPerValue: width, encoding: PEncoding.deltaBinaryPacked) { d0, d1 in
+                vals.removeAll(keepingCapacity: true)
+                for k in d0 ..< d1 { vals.append(bits32 ? Int64(Int32(truncatingIfNeeded: dense[k])) : Int64(bitPattern: dense[k])) }
+                tmp.removeAll(keepingCapacity: true)
+                let one: [Int64] = [0]
+                (vals.isEmpty ? one : vals).withUnsafeBufferPointer { DeltaEncoder.encode($0.baseAddress!, count: vals.count, bits32: bits32, into: &tmp) }
+                tmp.withUnsafeBytes { page.append($0.baseAddress!, $0.count) }
+            }
+            return finish(stats: stats, n: n, dictRel: nil)
+        }
         if config.dictionary && nonNull > 0 {
             var dict = FixedDictBuilder()
             var indices = [UInt32](repeating: 0, count: nonNull)
@@ -360,9 +380,6 @@ final class ChunkEncoder {
         }
         return try b.bytes.withUnsafeBytes { raw -> EncodedChunk in
             let base = raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
-            if config.statistics && nonNull > 0 {
-                binaryStats(base, starts, lens, &stats)
-            }
             if config.dictionary && nonNull > 0 {
                 let dict = BinaryDictBuilder()
                 var indices = [UInt32](repeating: 0, count: nonNull)
@@ -375,6 +392,12 @@ final class ChunkEncoder {
                     }
                 }
                 if ok {
+                    if config.statistics {
+                        // min/max over the distinct values only
+                        let ds = Array(dict.offsets.dropLast())
+                        let dl = (0 ..< dict.count).map { dict.offsets[$0 + 1] - dict.offsets[$0] }
+                        binaryStats(UnsafeRawPointer(dict.data.ptr), ds, dl, &stats)
+                    }
                     page.reset()
                     for i in 0 ..< dict.count {
                         let s = dict.offsets[i], l = dict.offsets[i + 1] - s
@@ -388,6 +411,9 @@ final class ChunkEncoder {
                     try writeIndexPages(indices, dictSize: dict.count, n: n, levels: levels)
                     return finish(stats: stats, n: n, dictRel: dictRel)
                 }
+            }
+            if config.statistics && nonNull > 0 {
+                binaryStats(base, starts, lens, &stats)
             }
             let avg = nonNull > 0 ? totalBytes / nonNull + (fixedLen == nil ? 4 : 0) : 1
             try writePlainPages(n: n, nonNull: nonNull, levels: levels, bytesPerValue: max(avg, 1)) { d0, d1, pg in
@@ -435,6 +461,7 @@ final class ChunkEncoder {
     // MARK: Pages
 
     private func writeDictionaryPage(count: Int) throws {
+        try checkPageSize(page.count)
         try Compression.compress(config.codec, UnsafeRawBufferPointer(start: page.ptr, count: page.count), into: &compressed, level: config.compressionLevel)
         var h = PPageHeader()
         h.type = PPageType.dictionaryPage
@@ -443,6 +470,10 @@ final class ChunkEncoder {
         h.dictionaryPage = PDictionaryPageHeader(numValues: Int32(count), encoding: PEncoding.plain)
         emit(h, body: compressed, uncompressedBody: page.count)
         encodings.insert(PEncoding.plain)
+    }
+
+    private func checkPageSize(_ n: Int) throws {
+        guard n <= Int(Int32.max) else { throw ParquetError.corrupt("page of \(n) bytes exceeds the 2 GiB page limit") }
     }
 
     private func emit(_ h: PPageHeader, body: [UInt8], uncompressedBody: Int, prefix: [UInt8] = []) {
@@ -502,6 +533,7 @@ final class ChunkEncoder {
             var h = PPageHeader()
             if config.dataPageVersion == 2 {
                 try values(dense, dense + nonNullInPage)
+                try checkPageSize(page.count + levelBytes.count)
                 let raw = page.count
                 try Compression.compress(config.codec, UnsafeRawBufferPointer(start: page.ptr, count: page.count), into: &compressed, level: config.compressionLevel)
                 h.type = PPageType.dataPageV2
@@ -517,6 +549,7 @@ final class ChunkEncoder {
                     levelBytes.withUnsafeBytes { if $0.count > 0 { page.append($0.baseAddress!, $0.count) } }
                 }
                 try values(dense, dense + nonNullInPage)
+                try checkPageSize(page.count)
                 try Compression.compress(config.codec, UnsafeRawBufferPointer(start: page.ptr, count: page.count), into: &compressed, level: config.compressionLevel)
                 h.type = PPageType.dataPage
                 h.uncompressedPageSize = Int32(page.count)

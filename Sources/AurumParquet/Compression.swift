@@ -63,12 +63,21 @@ enum Compression {
     /// Decompresses `src` (exactly `expected` bytes must come out) into `dst` (`dst.count == expected` after).
     static func decompress(_ codec: ParquetCodec, _ src: UnsafeRawBufferPointer, expected: Int, into dst: inout [UInt8]) throws {
         guard expected >= 0 else { throw ParquetError.corrupt("negative uncompressed page size") }
+        if expected == 0 && codec != .uncompressed {
+            // Nothing to produce (e.g. the values of an all-null v2 page).
+            dst.removeAll(keepingCapacity: true)
+            return
+        }
         switch codec {
         case .uncompressed:
             guard src.count == expected else { throw ParquetError.corrupt("uncompressed page size \(src.count) differs from header's \(expected)") }
             dst.removeAll(keepingCapacity: true)
             dst.append(contentsOf: src)
         case .snappy:
+            // A snappy element expands at most ~21x (3-byte copy of 64 bytes): reject impossible sizes before allocating.
+            guard expected <= src.count * 22 + 64 else {
+                throw ParquetError.corrupt("page header's uncompressed size \(expected) is impossible for \(src.count) snappy bytes")
+            }
             var len = 0
             let base = src.baseAddress?.assumingMemoryBound(to: CChar.self)
             guard let base, snappy_uncompressed_length(base, src.count, &len) == SNAPPY_OK else {

@@ -421,8 +421,9 @@ struct DeltaBinaryPackedDecoder {
 }
 
 enum DeltaEncoder {
-    /// DELTA_BINARY_PACKED encoding of Int64 values (block 128, 4 miniblocks of 32).
-    static func encode(_ values: UnsafePointer<Int64>, count: Int, into out: inout [UInt8]) {
+    /// DELTA_BINARY_PACKED encoding of Int64 values (block 128, 4 miniblocks of 32). With `bits32`, the values
+    /// are INT32 and deltas use 32-bit wrapping arithmetic (as INT32 readers expect).
+    static func encode(_ values: UnsafePointer<Int64>, count: Int, bits32: Bool = false, into out: inout [UInt8]) {
         let blockSize = 128, miniblocks = 4, perMini = 32
         RLEEncoder.writeVarint(UInt64(blockSize), &out)
         RLEEncoder.writeVarint(UInt64(miniblocks), &out)
@@ -436,7 +437,8 @@ enum DeltaEncoder {
             let n = min(blockSize, count - i)
             var minDelta = Int64.max
             for k in 0 ..< n {
-                let d = values[i + k] &- values[i + k - 1]
+                var d = values[i + k] &- values[i + k - 1]
+                if bits32 { d = Int64(Int32(truncatingIfNeeded: d)) }
                 deltas[k] = d
                 if d < minDelta { minDelta = d }
             }
@@ -446,17 +448,23 @@ enum DeltaEncoder {
                 let s = m * perMini
                 if s >= n { break }
                 var mx: UInt64 = 0
-                for k in s ..< min(s + perMini, n) { mx |= UInt64(bitPattern: deltas[k] &- minDelta) }
+                for k in s ..< min(s + perMini, n) { mx |= unsignedDelta(deltas[k], minDelta, bits32) }
                 widths[m] = Bits.width(of: mx)
             }
             for w in widths { out.append(UInt8(w)) }
             for m in 0 ..< miniblocks {
                 let s = m * perMini
                 if s >= n { break }
-                for k in 0 ..< perMini { packed[k] = s + k < n ? UInt64(bitPattern: deltas[s + k] &- minDelta) : 0 }
+                for k in 0 ..< perMini { packed[k] = s + k < n ? unsignedDelta(deltas[s + k], minDelta, bits32) : 0 }
                 packed.withUnsafeBufferPointer { Bits.pack($0.baseAddress!, count: perMini, width: widths[m], into: &out) }
             }
             i += n
         }
+    }
+
+    @inline(__always)
+    static func unsignedDelta(_ d: Int64, _ minDelta: Int64, _ bits32: Bool) -> UInt64 {
+        let u = UInt64(bitPattern: d &- minDelta)
+        return bits32 ? u & 0xFFFF_FFFF : u
     }
 }

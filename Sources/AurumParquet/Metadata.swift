@@ -353,7 +353,7 @@ extension ThriftReader {
                 }
             case 6: f.createdBy = try r.readString(t)
             case 7:
-                let orders = try r.readList(t) { r, et in try r.skip(et) }
+                let orders: [Void] = try r.readList(t) { r, et in try r.skip(et) }
                 f.columnOrdersCount = orders.count
             case 8, 9: f.encrypted = true; try r.skip(t)
             default: try r.skip(t)

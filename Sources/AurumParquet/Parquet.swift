@@ -1,30 +1,35 @@
-// AurumParquet — a Parquet reader and writer in pure Swift (compression via libsnappy, libzstd, zlib).
+// AurumParquet — a Parquet reader and writer in Swift (compression via libsnappy, libzstd, zlib).
 //
-// STATUS (what is supported)
-// - Files: flat schemas only (every column a top-level primitive, REQUIRED or OPTIONAL: max definition
-//   level 1, repetition level 0). Nested/repeated schemas, encrypted files ("PARE" magic or encrypted
-//   columns) and unknown codecs (LZO, BROTLI, LZ4, LZ4_RAW) are rejected with a ParquetError naming the
-//   file and the column.
+// STATUS (what is supported; tested against pyarrow in Tests/AurumParquetTests)
+// - Files: flat schemas only (top-level primitive columns, REQUIRED or OPTIONAL: max definition level 1,
+//   repetition level 0), any number of row groups. Nested/repeated schemas, encrypted files ("PARE" magic,
+//   encryption_algorithm, encrypted column metadata), column chunks in external files and unknown codecs
+//   (LZO, BROTLI, LZ4, LZ4_RAW) give a ParquetError naming the file and the column.
 // - Metadata: Thrift compact protocol (bounds-checked, depth-limited) for FileMetaData, SchemaElement,
 //   RowGroup, ColumnChunk, ColumnMetaData, Statistics, PageHeader, DataPageHeader (v1), DataPageHeaderV2,
-//   DictionaryPageHeader, LogicalType / ConvertedType, key-value metadata.
-// - Physical types: BOOLEAN, INT32, INT64, FLOAT, DOUBLE, BYTE_ARRAY, FIXED_LEN_BYTE_ARRAY (read+write);
-//   INT96 (read only: converted to Int64 nanoseconds since the epoch, logical .timestampNanos(utc: false)).
-// - Logical types: string, json, enum, uuid, date, time, timestamp milli/micro/nano (UTC or local),
-//   decimal (int32 / int64 / fixed_len_byte_array / byte_array backed), int(bits:signed:).
-// - Encodings read: PLAIN, PLAIN_DICTIONARY/RLE_DICTIONARY, RLE (levels and booleans), BIT_PACKED (levels),
-//   DELTA_BINARY_PACKED, DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY, BYTE_STREAM_SPLIT.
-//   Encodings written: PLAIN, RLE_DICTIONARY (with PLAIN dictionary page, falling back to PLAIN when the
-//   dictionary gets large), RLE definition levels; data page v1 (default) or v2.
+//   DictionaryPageHeader, LogicalType / ConvertedType, key-value metadata, column orders.
+// - Physical types: BOOLEAN, INT32, INT64, FLOAT, DOUBLE, BYTE_ARRAY, FIXED_LEN_BYTE_ARRAY (read + write);
+//   INT96 read only (converted to Int64 nanoseconds since the epoch, logical .timestampNanos(utc: false)).
+// - Logical types: string, json, enum, uuid, date, time and timestamp (milli/micro/nano, UTC or local),
+//   decimal (INT32 / INT64 / FIXED_LEN_BYTE_ARRAY / BYTE_ARRAY backed; ParquetDecimal formats them),
+//   int(bits:signed:) (unsigned statistics ordered unsigned).
+// - Encodings read: PLAIN, PLAIN_DICTIONARY / RLE_DICTIONARY, RLE (levels, v2 booleans), DELTA_BINARY_PACKED,
+//   DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY, BYTE_STREAM_SPLIT (fixed-width types).
+//   Encodings written: PLAIN, RLE_DICTIONARY with a PLAIN dictionary page (per chunk, falling back to PLAIN
+//   above dictionaryPageSizeLimit), DELTA_BINARY_PACKED (per-column option), RLE definition levels;
+//   data page v1 (default) or v2.
 // - Codecs: UNCOMPRESSED, SNAPPY, GZIP, ZSTD (read + write).
-// - Several row groups per file; writer emits column statistics (min/max, min_value/max_value, null_count)
-//   and TypeDefinedOrder column orders.
-// - Defensive reading: magic, footer length, every thrift length/list size, page sizes, decompressed sizes,
-//   dictionary indices, value counts and bit widths are checked; errors are ParquetError, never a trap.
-// - API: column-major typed batches (ParquetColumnData: typed Swift arrays + optional validity array),
-//   with ParquetValue conveniences (row access, row writing). Row groups are decoded in parallel.
+// - Statistics written per column chunk: null_count, min_value/max_value (and legacy min/max for signed
+//   orders), TypeDefinedOrder column orders; pyarrow shows them. Readable via ParquetReader.statistics.
+// - Defensive reading: magic, footer length, every thrift length / list size / nesting depth, page sizes,
+//   level lengths, value counts per page and chunk, dictionary indices, bit widths and decompressed sizes
+//   are checked; allocations are bounded by the file size (and by the row counts the file declares).
+//   Errors are ParquetError ("file: message in column 'x'"), never a trap.
+// - API: column-major typed batches (ParquetColumnData: typed Swift arrays, one slot per row, plus an
+//   optional validity array) per row group, decoded and encoded with one task per column in parallel;
+//   ParquetValue conveniences (value(at:), readRows(), write(rows:)).
 // NOT supported: nested types, page indexes / bloom filters (ignored on read, not written), encryption,
-//   CRC verification, writing DELTA_* encodings, writing INT96.
+//   CRC checks, page-level statistics, writing DELTA_*_BYTE_ARRAY / BYTE_STREAM_SPLIT / INT96, LZ4/BROTLI.
 
 import Foundation
 
@@ -299,4 +304,62 @@ public struct ParquetColumnData: Sendable, Hashable {
 
     /// All values boxed as ParquetValue (convenience; slower than the typed arrays).
     public var parquetValues: [ParquetValue] { (0 ..< count).map { value(at: $0) } }
+}
+
+/// Helpers for DECIMAL values (unscaled integers, big-endian two's complement for byte-array storage).
+public enum ParquetDecimal {
+    /// Decimal text of an unscaled integer, e.g. (12345, scale 2) -> "123.45".
+    public static func string(unscaled: Int64, scale: Int) -> String {
+        let neg = unscaled < 0
+        return format(digits: String(unscaled.magnitude), negative: neg, scale: scale)
+    }
+
+    /// Decimal text of a big-endian two's complement unscaled integer (FIXED_LEN_BYTE_ARRAY / BYTE_ARRAY storage).
+    public static func string<C: Collection>(bigEndian bytes: C, scale: Int) -> String where C.Element == UInt8 {
+        var mag = Array(bytes)
+        guard !mag.isEmpty else { return format(digits: "0", negative: false, scale: scale) }
+        let neg = mag[0] & 0x80 != 0
+        if neg {
+            // two's complement negate
+            for i in 0 ..< mag.count { mag[i] = ~mag[i] }
+            var i = mag.count - 1
+            while i >= 0 {
+                let (v, o) = mag[i].addingReportingOverflow(1)
+                mag[i] = v
+                if !o { break }
+                i -= 1
+            }
+        }
+        // repeated division by 10^9
+        var digits: [String] = []
+        var start = 0
+        while start < mag.count && mag[start] == 0 { start += 1 }
+        var num = Array(mag[start...])
+        while !num.isEmpty {
+            var rem: UInt64 = 0
+            var next: [UInt8] = []
+            next.reserveCapacity(num.count)
+            for b in num {
+                let cur = rem << 8 | UInt64(b)
+                let q = cur / 1_000_000_000
+                rem = cur % 1_000_000_000
+                if !next.isEmpty || q != 0 { next.append(UInt8(q)) }
+            }
+            digits.append(String(rem))
+            num = next
+        }
+        var text = digits.last ?? "0"
+        for d in digits.dropLast().reversed() { text += String(repeating: "0", count: 9 - d.count) + d }
+        return format(digits: text, negative: neg, scale: scale)
+    }
+
+    private static func format(digits: String, negative: Bool, scale: Int) -> String {
+        var d = digits
+        if scale > 0 {
+            if d.count <= scale { d = String(repeating: "0", count: scale - d.count + 1) + d }
+            d.insert(".", at: d.index(d.endIndex, offsetBy: -scale))
+        }
+        let isZero = !d.contains { $0 != "0" && $0 != "." }
+        return (negative && !isZero ? "-" : "") + d
+    }
 }

@@ -27,6 +27,9 @@ public final class ParquetReader {
 
     public func rowCount(ofRowGroup i: Int) -> Int { Int(meta.rowGroups[i].numRows) }
 
+    /// Index of the column called `name`, for the `columns:` selections.
+    public func columnIndex(named name: String) -> Int? { columns.firstIndex { $0.name == name } }
+
     public init(path: String) throws {
         self.path = path
         let fd = open(path, O_RDONLY)
@@ -323,6 +326,7 @@ public final class ParquetReader {
         guard m.numValues == group.numRows else {
             throw ParquetError.corrupt("column chunk has \(m.numValues) values but the row group has \(group.numRows) rows")
         }
+        if group.numRows == 0 { return ParquetColumnData.empty(for: spec.column) }
         var start = m.dataPageOffset
         if let d = m.dictionaryPageOffset, d > 0, d < start { start = d }
         let len = m.totalCompressedSize

@@ -19,12 +19,24 @@ public struct ParquetWriterOptions: Sendable {
     public var maxStatisticsSize: Int = 4096
     public var keyValueMetadata: [String: String] = [:]
     public var createdBy: String = "aurum-parquet version 0.1.0"
+    /// Per-column encoding overrides by column name (default: dictionary when `dictionary`, else plain).
+    public var columnEncodings: [String: ParquetEncoding] = [:]
 
     public init(codec: ParquetCodec = .snappy, rowGroupRows: Int = 1_048_576, dictionary: Bool = true) {
         self.codec = codec
         self.rowGroupRows = rowGroupRows
         self.dictionary = dictionary
     }
+}
+
+/// Value encodings the writer can produce.
+public enum ParquetEncoding: Sendable, Hashable {
+    /// PLAIN values.
+    case plain
+    /// RLE_DICTIONARY with a PLAIN dictionary page (falls back to PLAIN when the dictionary gets large).
+    case dictionary
+    /// DELTA_BINARY_PACKED (INT32 and INT64 columns only).
+    case deltaBinaryPacked
 }
 
 public final class ParquetWriter {
@@ -58,6 +70,17 @@ public final class ParquetWriter {
         for c in columns {
             guard names.insert(c.name).inserted else { throw ParquetError(path: path, message: "duplicate column name '\(c.name)'") }
             try ParquetWriter.validate(c, path: path)
+        }
+        for (name, enc) in options.columnEncodings {
+            guard let c = columns.first(where: { $0.name == name }) else {
+                throw ParquetError(path: path, message: "encoding given for unknown column '\(name)'")
+            }
+            if enc == .deltaBinaryPacked && c.physical != .int32 && c.physical != .int64 {
+                throw ParquetError(path: path, message: "column '\(name)': DELTA_BINARY_PACKED requires INT32 or INT64")
+            }
+            if enc == .dictionary && c.physical == .boolean {
+                throw ParquetError(path: path, message: "column '\(name)': booleans cannot be dictionary-encoded")
+            }
         }
         pending = columns.map { ParquetColumnData.empty(for: $0) }
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
@@ -119,6 +142,18 @@ public final class ParquetWriter {
             guard d.count == n else { throw ParquetError(path: path, message: "column '\(columns[k].name)' has \(d.count) rows, expected \(n)") }
             guard kindMatches(d.values, columns[k].physical) else {
                 throw ParquetError(path: path, message: "column '\(columns[k].name)': values do not match physical type \(columns[k].physical)")
+            }
+            if let v = d.validity, v.count != d.count {
+                throw ParquetError(path: path, message: "column '\(columns[k].name)': validity has \(v.count) entries for \(d.count) values")
+            }
+            if case .binary(let b) = d.values {
+                var ok = !b.offsets.isEmpty && b.offsets[0] >= 0 && b.offsets[b.offsets.count - 1] <= b.bytes.count
+                if ok {
+                    b.offsets.withUnsafeBufferPointer { o in
+                        for i in 1 ..< o.count where o[i] < o[i - 1] { ok = false; break }
+                    }
+                }
+                guard ok else { throw ParquetError(path: path, message: "column '\(columns[k].name)': invalid binary offsets") }
             }
             if !columns[k].optional, d.nullCount > 0 {
                 throw ParquetError(path: path, message: "null value in required column '\(columns[k].name)'")
@@ -224,7 +259,7 @@ public final class ParquetWriter {
         let config = WriterConfig(codec: options.codec, compressionLevel: options.compressionLevel, dictionary: options.dictionary,
                                   dataPageVersion: options.dataPageVersion, pageSize: options.pageSize,
                                   dictionaryPageSizeLimit: options.dictionaryPageSizeLimit, statistics: options.statistics,
-                                  maxStatisticsSize: options.maxStatisticsSize)
+                                  maxStatisticsSize: options.maxStatisticsSize, delta: false)
         let results = UnsafeMutableBufferPointer<Result<EncodedChunk, ParquetError>?>.allocate(capacity: ncol)
         results.initialize(repeating: nil)
         defer {
@@ -233,9 +268,17 @@ public final class ParquetWriter {
         }
         let box = UnsafeSendable(results)
         let cols = columns
+        let options = self.options
         let job = { (k: Int) in
             do {
-                let enc = ChunkEncoder(column: cols[k], config: config)
+                var cfg = config
+                switch options.columnEncodings[cols[k].name] {
+                case .plain?: cfg.dictionary = false
+                case .dictionary?: cfg.dictionary = true
+                case .deltaBinaryPacked?: cfg.dictionary = false; cfg.delta = true
+                case nil: break
+                }
+                let enc = ChunkEncoder(column: cols[k], config: cfg)
                 box.value[k] = .success(try enc.encode(data[k], range))
             } catch let e as ParquetError {
                 box.value[k] = .failure(e)
