@@ -58,9 +58,12 @@ struct StderrObserver: RunObserver {
     func stepFinished(_ name: String, records: Int?, seconds: Double) {
         guard enabled else { return }
         let r = records.map { " \($0) records" } ?? ""
-        Console.error(String(format: "✓ %@%@ in %.2fs", name, r, seconds))
+        Console.error(String(format: "%@✓ %@%@ in %.2fs", Console.isTerminal ? "\u{1B}[2K" : "", name, r, seconds))
     }
     func note(_ message: String) { if enabled { Console.error("note: \(message)") } }
+    func progress(_ name: String, records: Int) {
+        if enabled && Console.isTerminal { FileHandle.standardError.write(Data("… \(name) \(records) records\r".utf8)) }
+    }
 }
 
 struct Integrate: ParsableCommand {

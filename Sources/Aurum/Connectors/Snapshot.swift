@@ -2,8 +2,10 @@ import Foundation
 
 /// Reads each source as a stream and stages it; every row read is staged or quarantined.
 enum Snapshotter {
-    static func snapshot(_ source: SourceSpec, into db: SQLiteDatabase, run: Int64) throws -> SnapshotResult {
+    static func snapshot(_ source: SourceSpec, into db: SQLiteDatabase, run: Int64,
+                         progress: @escaping (Int) -> Void = { _ in }) throws -> SnapshotResult {
         let writer = try StagingWriter(db: db, source: source, run: run)
+        writer.progress = progress
         do {
             let read: Int
             switch source.type {

@@ -13,6 +13,12 @@ public protocol RunObserver: Sendable {
     func stepStarted(_ name: String)
     func stepFinished(_ name: String, records: Int?, seconds: Double)
     func note(_ message: String)
+    /// Called now and then during a long step with the records done so far.
+    func progress(_ name: String, records: Int)
+}
+
+extension RunObserver {
+    public func progress(_ name: String, records: Int) {}
 }
 
 public struct SilentObserver: RunObserver {
@@ -72,7 +78,7 @@ public enum Pipeline {
         let db = warehouse.db
         for source in catalog.sources {
             let snap: SnapshotResult = try step("snapshot:\(source.name)", warehouse, run, &state, observer) { _ in
-                let r = try Snapshotter.snapshot(source, into: db, run: run)
+                let r = try Snapshotter.snapshot(source, into: db, run: run) { observer.progress("snapshot:\(source.name)", records: $0) }
                 return (r, r.rowsRead, r.rowsStaged)
             }
             if snap.rowsQuarantined > 0 {
@@ -134,7 +140,7 @@ extension Pipeline {
                 let t0 = Date()
                 observer.stepStarted("snapshot:\(source.name)")
                 let s = try warehouse.beginStep(run, "snapshot:\(source.name)")
-                let r = try Snapshotter.snapshot(source, into: warehouse.db, run: run)
+                let r = try Snapshotter.snapshot(source, into: warehouse.db, run: run) { observer.progress("snapshot:\(source.name)", records: $0) }
                 try warehouse.endStep(run, s, recordsIn: r.rowsRead, recordsOut: r.rowsStaged)
                 observer.stepFinished("snapshot:\(source.name)", records: r.rowsStaged, seconds: Date().timeIntervalSince(t0))
                 results.append(r)

@@ -112,7 +112,7 @@ struct Preparer {
         var formatColumns: [(String, FormatKind)] = []
         if q.formats {
             for c in cols {
-                if let k = q.formatColumns.first(where: { $0.key.lowercased() == c.lowercased() })?.value ?? (q.formatColumns.isEmpty ? Self.inferFormat(c) : nil) {
+                if let k = q.formatColumns.first(where: { $0.key.lowercased() == c.lowercased() })?.value ?? (q.formatColumns.isEmpty ? QualityChecks.inferFormat(c) : nil) {
                     formatColumns.append((c, k))
                 }
             }
@@ -121,7 +121,7 @@ struct Preparer {
                 for c in cols {
                     let id = sqlIdent(c)
                     if let (_, kind) = formatColumns.first(where: { $0.0 == c }) {
-                        let n = Self.normaliser(kind, id, catalog.functions)
+                        let n = QualityChecks.normaliser(kind, id)
                         list.append("coalesce(\(n), \(id)) AS \(id)")
                         list.append("CASE WHEN \(id) IS NULL THEN 0 WHEN \(n) IS NULL THEN 2 WHEN \(n) IS NOT \(id) THEN 1 ELSE 0 END AS \(sqlIdent("__f_" + c))")
                         origins[c]?.via.append("format_check:\(kind.rawValue)")
@@ -358,24 +358,6 @@ struct Preparer {
         if let d = dropped { origins[d] = nil }
         origins[target] = origin
         return Layer(columns: cols, hidden: hidden, sql: "SELECT \(list.joined(separator: ", ")) FROM (\(layer.sql))")
-    }
-
-    static func inferFormat(_ column: String) -> FormatKind? {
-        let c = column.lowercased()
-        if c.contains("email") || c.contains("e_mail") || c.contains("e-mail") || c == "mail" { return .email }
-        if c.contains("phone") || c.contains("mobile") || c == "tel" || c.hasPrefix("tel_") || c.hasSuffix("_tel") || c.contains("telephone") || c == "fax" { return .phone }
-        if c.contains("postcode") || c.contains("zip") || c.contains("postal") { return .postcode }
-        if c.contains("date") || c == "dob" || c.contains("birth") || c.hasSuffix("_at") || c.hasSuffix("_on") { return .date }
-        return nil
-    }
-
-    static func normaliser(_ kind: FormatKind, _ id: String, _ f: FunctionSettings) -> String {
-        switch kind {
-        case .email: "normalize_email(\(id))"
-        case .phone: "normalize_phone(\(id))"
-        case .date: "parse_date(\(id))"
-        case .postcode: "normalize_postcode(\(id))"
-        }
     }
 
     static func literal(_ v: Value) -> String {

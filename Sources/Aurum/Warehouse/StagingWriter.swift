@@ -34,6 +34,16 @@ final class StagingWriter {
     private(set) var rowsStaged = 0
     private(set) var rowsQuarantined = 0
     private var nextRid: Int64 = 1
+    /// Told the rows staged so far, every 65,536 rows.
+    var progress: (Int) -> Void = { _ in }
+    private var lastProgress = 0
+
+    private func reportProgress() {
+        if rowsStaged - lastProgress >= 65_536 {
+            lastProgress = rowsStaged
+            progress(rowsStaged)
+        }
+    }
 
     init(db: SQLiteDatabase, source: SourceSpec, run: Int64) throws {
         self.db = db
@@ -136,6 +146,7 @@ final class StagingWriter {
             }
         }
         rowsStaged += batch.rowCount
+        reportProgress()
     }
 
     // MARK: Generic rows
@@ -184,6 +195,7 @@ final class StagingWriter {
         st.resetKeepingBindings()
         nextRid += 1
         rowsStaged += 1
+        reportProgress()
     }
 
     func quarantine(line: Int?, rule: String, reason: String, raw: String?) throws {
