@@ -35,7 +35,7 @@ import Testing
             for rel in try fm.subpathsOfDirectory(atPath: work.file("out")).sorted() {
                 let p = work.file("out/" + rel)
                 var isDir: ObjCBool = false
-                fm.fileExists(atPath: p, isDirectory: &isDir)
+                _ = fm.fileExists(atPath: p, isDirectory: &isDir)
                 if isDir.boolValue { continue }
                 if rel.hasSuffix(".db") {
                     for (table, csv) in try Self.dump(p) { produced["out/\(rel).\(table).csv"] = csv }
@@ -57,7 +57,7 @@ import Testing
         }
         let expectedFiles = Set((try? fm.subpathsOfDirectory(atPath: expectedDir)) ?? []).filter {
             var d: ObjCBool = false
-            fm.fileExists(atPath: expectedDir + "/" + $0, isDirectory: &d)
+            _ = fm.fileExists(atPath: expectedDir + "/" + $0, isDirectory: &d)
             return !d.boolValue
         }
         #expect(expectedFiles == Set(produced.keys), "files produced by \(name) differ from expected/")

@@ -414,7 +414,7 @@ private struct Reader {
             }
             guard let q = query else { n.fail("a sql source needs 'query' (a SELECT or a table name)"); return nil }
             spec.query = q
-        case "excel", "parquet":
+        case "excel", "parquet", "xml":
             spec = SourceSpec(name: name, type: SourceType(rawValue: t.lowercased())!, path: resolvePath(conn, base: base), location: n.path)
             spec.query = query
         case "mongodb", "redis", "api":
@@ -427,8 +427,8 @@ private struct Reader {
             }
         default:
             typeNode.fail("unknown source type '\(t)'",
-                          hint: suggestion(t.lowercased(), ["csv", "json", "excel", "sql", "mongodb", "redis", "api", "parquet"]).map { "did you mean '\($0)'?" }
-                              ?? "expected one of: csv, json, excel, sql, mongodb, redis, api, parquet")
+                          hint: suggestion(t.lowercased(), ["csv", "json", "excel", "sql", "mongodb", "redis", "api", "parquet", "xml"]).map { "did you mean '\($0)'?" }
+                              ?? "expected one of: csv, json, excel, sql, mongodb, redis, api, parquet, xml")
             return nil
         }
         if let k = n["key"]?.stringList { spec.key = k }
@@ -496,7 +496,7 @@ private struct Reader {
         guard let dest = o["output_destination"]?.string else { o.fail("missing 'output_destination'"); return nil }
         var spec: OutputSpec
         switch f.lowercased() {
-        case "csv", "json", "ndjson", "tsv", "parquet":
+        case "csv", "json", "ndjson", "tsv", "parquet", "excel":
             spec = OutputSpec(format: OutputFormat(rawValue: f.lowercased())!, path: resolvePath(dest, base: base), location: o.path)
         case "sql":
             let (path, params) = splitQuery(dest)
@@ -524,7 +524,7 @@ private struct Reader {
             spec = OutputSpec(format: .mongodb, path: "", table: coll, location: o.path)
             spec.connection = expandedString(removingQueryParameter(dest, "collection"), o["output_destination"]!)
         default:
-            fnode.fail("unknown output format '\(f)'", hint: "expected one of: csv, json, parquet, sql, mongodb")
+            fnode.fail("unknown output format '\(f)'", hint: "expected one of: csv, json, parquet, excel, sql, mongodb")
             return nil
         }
         if let p = o["partitioning"], p.expectMapping() {

@@ -116,7 +116,7 @@ public enum CatalogSchema {
           "type": "object", "required": ["source_name", "source_type", "connection_string"], "additionalProperties": false,
           "properties": {
             "source_name": { "type": "string" },
-            "source_type": { "enum": ["csv", "json", "excel", "sql", "mongodb", "redis", "api", "parquet"] },
+            "source_type": { "enum": ["csv", "json", "excel", "sql", "mongodb", "redis", "api", "parquet", "xml"] },
             "connection_string": { "type": "string" },
             "query": {},
             "key": { "$ref": "#/$defs/stringOrList" },
@@ -138,7 +138,7 @@ public enum CatalogSchema {
           "duplicate_check": { "type": "boolean" }, "null_check": { "type": "boolean" },
           "format_check": { "type": "boolean" }, "business_rule_check": { "type": "boolean" } } },
         "output_config": { "type": "object", "required": ["output_format", "output_destination"], "additionalProperties": false, "properties": {
-          "output_format": { "enum": ["csv", "json", "parquet", "sql", "mongodb", "ndjson", "tsv"] },
+          "output_format": { "enum": ["csv", "json", "parquet", "sql", "mongodb", "ndjson", "tsv", "excel"] },
           "output_destination": { "type": "string" },
           "partitioning": { "type": "object", "required": ["partition_by", "partition_type"], "additionalProperties": false, "properties": {
             "partition_by": { "type": "string" }, "partition_type": { "enum": ["date", "category", "hash"] },
