@@ -11,26 +11,34 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         .systemLibrary(name: "CSQLite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CSnappy", providers: [.apt(["libsnappy-dev"])]),
         .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CSystemZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         .target(
             name: "Aurum",
             dependencies: ["CSQLite3", "Yams"]
         ),
         // Parquet in Swift over the compression libraries; free of the core so it can be reused.
         .target(name: "AurumParquet", dependencies: ["CSnappy", "CZstd", "CSystemZlib"]),
+        // Connectors, one module per C library or heavy dependency, registered by the executable.
+        .target(name: "AurumParquetConnector", dependencies: ["Aurum", "AurumParquet"]),
+        .target(name: "AurumXML", dependencies: ["Aurum", "CLibXML2", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .executableTarget(
             name: "AurumCLI",
-            dependencies: ["Aurum", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Aurum", "AurumParquetConnector", "AurumXML",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "AurumTests",
             dependencies: ["Aurum", "AurumCLI"]
         ),
         .testTarget(name: "AurumParquetTests", dependencies: ["AurumParquet"]),
+        .testTarget(name: "AurumParquetConnectorTests", dependencies: ["AurumParquetConnector", "Aurum", "AurumParquet"]),
+        .testTarget(name: "AurumXMLTests", dependencies: ["AurumXML", "Aurum"]),
     ]
 )

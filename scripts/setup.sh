@@ -3,7 +3,7 @@
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
-pkgs="libsqlite3-dev sqlite3 libsnappy-dev libzstd-dev zlib1g-dev"
+pkgs="libsqlite3-dev sqlite3 libsnappy-dev libzstd-dev zlib1g-dev libxml2-dev"
 missing=""
 for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
@@ -11,5 +11,5 @@ if [ -n "$missing" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
 fi
 # Reference implementations the tests compare against (never used by Aurum itself).
-python3 -c "import pyarrow" 2>/dev/null || python3 -m pip install -q pyarrow
+python3 -c "import pyarrow, openpyxl" 2>/dev/null || python3 -m pip install -q pyarrow openpyxl
 echo "setup: system packages ready"

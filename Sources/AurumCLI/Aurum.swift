@@ -1,9 +1,18 @@
 import ArgumentParser
 import Aurum
+import AurumParquetConnector
+import AurumXML
 import Foundation
 
 @main
 struct AurumCommand: ParsableCommand {
+    /// Registers the connectors this binary ships, then parses and runs the command.
+    static func main() {
+        AurumParquetConnector.register()
+        AurumXML.register()
+        main(nil)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "aurum",
         abstract: "Master-data management and data migration: snapshot, transform, check, integrate, publish.",

@@ -58,10 +58,12 @@ public enum CatalogLoader {
 }
 
 /// Resolves a path against the catalog's folder.
+/// A trailing `/` is kept: it marks a directory (`out/` writes `out/integrated.csv`).
 func resolvePath(_ p: String, base: String) -> String {
     let expanded = (p as NSString).expandingTildeInPath
+    let slash = expanded.hasSuffix("/") && expanded.count > 1 ? "/" : ""
     if expanded.hasPrefix("/") { return expanded }
-    return URL(fileURLWithPath: base).appendingPathComponent(expanded).standardizedFileURL.path
+    return URL(fileURLWithPath: base).appendingPathComponent(expanded).standardizedFileURL.path + slash
 }
 
 private struct Reader {
