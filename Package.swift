@@ -18,6 +18,7 @@ let package = Package(
         .systemLibrary(name: "CSnappy", providers: [.apt(["libsnappy-dev"])]),
         .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CSystemZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         .target(
             name: "Aurum",
@@ -26,11 +27,12 @@ let package = Package(
         // Parquet in Swift over the compression libraries; free of the core so it can be reused.
         .target(name: "AurumParquet", dependencies: ["CSnappy", "CZstd", "CSystemZlib"]),
         // Connectors, one module per C library or heavy dependency, registered by the executable.
+        .target(name: "AurumPostgres", dependencies: ["Aurum", "CLibPQ"]),
         .target(name: "AurumParquetConnector", dependencies: ["Aurum", "AurumParquet"]),
         .target(name: "AurumXML", dependencies: ["Aurum", "CLibXML2", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .executableTarget(
             name: "AurumCLI",
-            dependencies: ["Aurum", "AurumParquetConnector", "AurumXML",
+            dependencies: ["Aurum", "AurumParquetConnector", "AurumPostgres", "AurumXML",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
@@ -40,5 +42,6 @@ let package = Package(
         .testTarget(name: "AurumParquetTests", dependencies: ["AurumParquet"]),
         .testTarget(name: "AurumParquetConnectorTests", dependencies: ["AurumParquetConnector", "Aurum", "AurumParquet"]),
         .testTarget(name: "AurumXMLTests", dependencies: ["AurumXML", "Aurum"]),
+        .testTarget(name: "AurumPostgresTests", dependencies: ["Aurum", "AurumPostgres"]),
     ]
 )

@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+# The servers' settings the integration tests read (scripts/servers/*.sh set them up).
+export PGPASSWORD="${PGPASSWORD:-aurum-test}"
 for s in scripts/servers/*.sh; do
   [ -e "$s" ] || continue
   bash "$s"

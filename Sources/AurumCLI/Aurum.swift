@@ -1,6 +1,7 @@
 import ArgumentParser
 import Aurum
 import AurumParquetConnector
+import AurumPostgres
 import AurumXML
 import Foundation
 
@@ -9,6 +10,7 @@ struct AurumCommand: ParsableCommand {
     /// Registers the connectors this binary ships, then parses and runs the command.
     static func main() {
         AurumParquetConnector.register()
+        AurumPostgres.register()
         AurumXML.register()
         main(nil)
     }

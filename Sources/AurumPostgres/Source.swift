@@ -1,0 +1,212 @@
+import Foundation
+import Aurum
+
+/// How a PostgreSQL source streams its rows.
+public enum PostgresReadMethod: String, Sendable, CaseIterable {
+    /// `COPY (SELECT …) TO STDOUT` in text format, parsed here: one row per `PQgetCopyData`.
+    case copy
+    /// A server-side cursor in a read-only transaction: `DECLARE … NO SCROLL CURSOR`, `FETCH 10000`.
+    case cursor
+}
+
+/// The `postgresql` source: a table name or a SELECT, streamed (never loaded whole).
+///
+/// Options: `cursor` (a column) and `watermark` (text) read only rows with cursor > watermark;
+/// `read_method` (`copy` or `cursor`) overrides the default; `fetch_size` (cursor method, default 10000).
+public struct PostgresSource: SourceConnector {
+    public init() {}
+    public var types: [SourceType] { [.postgresql] }
+
+    public func validate(_ spec: SourceSpec) -> [(String, String)] {
+        var problems: [(String, String)] = []
+        if (spec.connection ?? "").isEmpty && ProcessInfo.processInfo.environment["PGHOST"] == nil
+            && ProcessInfo.processInfo.environment["PGDATABASE"] == nil {
+            problems.append(("\(spec.location).connection", "a postgresql source needs a connection string"))
+        }
+        if (spec.query ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            problems.append(("\(spec.location).query", "a postgresql source needs 'query' (a SELECT) or 'table'"))
+        }
+        if let m = spec.options["read_method"], case .string(let s) = m, PostgresReadMethod(rawValue: s) == nil {
+            problems.append(("\(spec.location).options.read_method", "unknown read method '\(s)' (copy or cursor)"))
+        }
+        if spec.options["watermark"] != nil && spec.options["cursor"] == nil {
+            problems.append(("\(spec.location).options.watermark", "a watermark needs options.cursor (the column it applies to)"))
+        }
+        return problems
+    }
+
+    public func open(_ spec: SourceSpec) throws -> RowReader {
+        try PostgresRowReader(spec)
+    }
+}
+
+/// Rows of one PostgreSQL query, streamed. Owns its connection; `close()` releases it.
+public final class PostgresRowReader: RowReader {
+    public static let defaultMethod: PostgresReadMethod = .copy
+
+    public private(set) var columns: [String]
+    public private(set) var itemsRead = 0
+    public let method: PostgresReadMethod
+    /// The incremental cursor column (options.cursor), if any.
+    public let cursorColumn: String?
+    /// The largest cursor value read so far, as text that PostgreSQL reads back as the column's type
+    /// (record it as the next run's `watermark`); nil when no cursor column or no rows.
+    public private(set) var maxCursorValue: String?
+    /// The SQL actually run (with the watermark condition), for diagnostics.
+    public let sql: String
+
+    private let conn: PostgresConnection
+    private let types: [PGType]
+    private var cursorIndex: Int?
+    private var maxCursor: Value?
+    private var scratch: [UInt8] = []
+    private var done = false
+    private var closed = false
+    private let object: String
+    // cursor method
+    private var batch: PGResult?
+    private var batchRow = 0
+    private let fetchSize: Int
+
+    public convenience init(_ spec: SourceSpec) throws {
+        var method = PostgresRowReader.defaultMethod
+        if case .string(let s)? = spec.options["read_method"], let m = PostgresReadMethod(rawValue: s) { method = m }
+        var fetch = 10_000
+        if case .int(let n)? = spec.options["fetch_size"], n > 0 { fetch = Int(n) }
+        var cursor: String? = nil
+        if case .string(let c)? = spec.options["cursor"] { cursor = c }
+        var watermark: String? = nil
+        switch spec.options["watermark"] {
+        case .string(let w)?: watermark = w
+        case .int(let i)?: watermark = String(i)
+        case .double(let d)?: watermark = String(d)
+        default: break
+        }
+        try self.init(connection: spec.connection ?? "", credentials: spec.credentials, query: spec.query ?? "",
+                      cursor: cursor, watermark: watermark, method: method, fetchSize: fetch)
+    }
+
+    public init(connection: String, credentials: Credentials? = nil, query: String, cursor: String? = nil,
+                watermark: String? = nil, method: PostgresReadMethod = PostgresRowReader.defaultMethod,
+                fetchSize: Int = 10_000) throws {
+        self.method = method
+        self.cursorColumn = cursor
+        self.fetchSize = fetchSize
+        let conn = try PostgresConnection(connection, credentials: credentials, role: .source)
+        self.conn = conn
+        let object: String
+        let sql: String
+        let described: [(String, UInt32)]
+        do {
+            let q = query.trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: ";")))
+            let isName = q.range(of: #"^("[^"]+"|[A-Za-z_][A-Za-z0-9_$]*)(\.("[^"]+"|[A-Za-z_][A-Za-z0-9_$]*))?$"#,
+                                 options: .regularExpression) != nil
+            object = isName ? "table \(q)" : "query"
+            var base = isName ? "SELECT * FROM \(conn.quoteName(q))" : q
+            if let cursor {
+                let col = conn.quoteIdentifier(cursor)
+                base = "SELECT * FROM (\(base)) AS aurum_source"
+                if let watermark { base += " WHERE \(col) > \(conn.quoteLiteral(watermark))" }
+            }
+            sql = base
+            let s = sql
+            described = try conn.wrap(object, sql) { try conn.raw.describe(s) }
+            if let cursor, !described.contains(where: { $0.0 == cursor }) {
+                throw AurumError(.source, "PostgreSQL \(object) at \(conn.endpoint): the cursor column '\(cursor)' is not among the columns (\(described.map(\.0).joined(separator: ", ")))")
+            }
+            switch method {
+            case .copy:
+                try conn.wrap(object, sql) { try conn.raw.startCopyOut("COPY (\(s)) TO STDOUT") }
+            case .cursor:
+                try conn.execute("BEGIN READ ONLY", object: object)
+                try conn.execute("DECLARE aurum_cursor NO SCROLL CURSOR FOR \(sql)", object: object)
+            }
+        } catch {
+            conn.close()
+            throw error
+        }
+        self.object = object
+        self.sql = sql
+        columns = described.map(\.0)
+        types = described.map { PGType.decoder(for: $0.1) }
+        cursorIndex = cursor.flatMap { c in described.firstIndex { $0.0 == c } }
+    }
+
+    deinit { if !closed { conn.close() } }
+
+    public func next() throws -> RowItem? {
+        guard !done else { return nil }
+        let row: [Value]?
+        switch method {
+        case .copy: row = try nextCopy()
+        case .cursor: row = try nextCursor()
+        }
+        guard let row else { done = true; return nil }
+        itemsRead += 1
+        if let ci = cursorIndex { track(row[ci]) }
+        return .row(row, line: itemsRead)
+    }
+
+    private func nextCopy() throws -> [Value]? {
+        var out: [Value]? = nil
+        let types = self.types
+        let more = try conn.wrap(object, sql) {
+            try conn.raw.copyOutRow { line in out = CopyText.decodeRow(line, types: types, scratch: &scratch) }
+        }
+        return more ? out : nil
+    }
+
+    private func nextCursor() throws -> [Value]? {
+        if batch == nil || batchRow >= batch!.rowCount {
+            if let b = batch, b.rowCount < fetchSize { batch = nil; try finishCursor(); return nil }
+            batch = try conn.wrap(object, sql) { try conn.raw.exec("FETCH \(fetchSize) FROM aurum_cursor") }
+            batchRow = 0
+            if batch!.rowCount == 0 { batch = nil; try finishCursor(); return nil }
+        }
+        let b = batch!
+        let r = batchRow
+        batchRow += 1
+        var row: [Value] = []
+        row.reserveCapacity(types.count)
+        for c in 0..<types.count { row.append(b.isNull(r, c) ? .null : types[c].decode(b.bytes(r, c))) }
+        return row
+    }
+
+    private func finishCursor() throws {
+        try conn.execute("CLOSE aurum_cursor; COMMIT", object: object)
+    }
+
+    private func track(_ v: Value) {
+        if v.isNull { return }
+        if let m = maxCursor, !PostgresRowReader.less(m, v) { return }
+        maxCursor = v
+        switch v {
+        case .integer(let i): maxCursorValue = String(i)
+        case .real(let d): maxCursorValue = String(d)
+        default: maxCursorValue = v.textValue
+        }
+    }
+
+    /// Order of cursor values: numbers numerically, text as the server's ISO forms sort (a UTC 'Z'
+    /// suffix is ignored so `…:05Z` < `…:05.5Z`), numeric text by value.
+    static func less(_ a: Value, _ b: Value) -> Bool {
+        switch (a, b) {
+        case (.integer(let x), .integer(let y)): return x < y
+        case (.real(let x), .real(let y)): return x < y
+        case (.text(let x), .text(let y)):
+            if let dx = Double(x), let dy = Double(y) { return dx < dy }
+            let kx = x.hasSuffix("Z") ? String(x.dropLast()) : x
+            let ky = y.hasSuffix("Z") ? String(y.dropLast()) : y
+            return kx < ky
+        default:
+            return (a.doubleValue ?? 0) < (b.doubleValue ?? 0)
+        }
+    }
+
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        batch = nil
+        conn.close()
+    }
+}

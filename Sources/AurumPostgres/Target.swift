@@ -1,0 +1,393 @@
+import Foundation
+import Aurum
+
+/// The column type a new table gets, chosen from the values written:
+/// only integers → `bigint`; integers and reals → `double precision`; only blobs → `bytea`;
+/// anything else, mixtures with text, and NULL-only columns → `text`.
+/// (No `boolean`: Aurum's values store booleans as integers 0/1, so they become `bigint`.)
+public enum PostgresColumnKind: String, Sendable, Comparable {
+    case none = "", bigint, double = "double precision", bytea, text
+
+    public static func < (a: Self, b: Self) -> Bool { a.rank < b.rank }
+    private var rank: Int { switch self { case .none: 0; case .bigint: 1; case .double: 2; case .bytea: 3; case .text: 4 } }
+
+    public static func of(_ v: Value) -> Self {
+        switch v {
+        case .null: .none
+        case .integer: .bigint
+        case .real: .double
+        case .blob: .bytea
+        case .text: .text
+        }
+    }
+
+    /// The narrowest kind holding both.
+    public func merged(_ o: Self) -> Self {
+        if self == o || o == .none { return self }
+        if self == .none { return o }
+        if (self == .bigint && o == .double) || (self == .double && o == .bigint) { return .double }
+        return .text
+    }
+
+    var sqlType: String { self == .none ? "text" : rawValue }
+
+    /// Whether values of this kind load into an existing column of PostgreSQL type `typname`.
+    /// Text loads into anything (the server parses it, e.g. ISO dates into `date`).
+    func fits(_ typname: String) -> Bool {
+        let t = typname  // array types (`_int4`, …) take text only
+        switch self {
+        case .none, .text: return true
+        case .bigint: return ["int2", "int4", "int8", "numeric", "float4", "float8", "bool", "text", "varchar", "bpchar",
+                              "json", "jsonb", "oid", "money"].contains(t)
+        case .double: return ["numeric", "float4", "float8", "text", "varchar", "bpchar", "json", "jsonb"].contains(t)
+        case .bytea: return t == "bytea"
+        }
+    }
+}
+
+/// The `postgresql` target: `write` is a full migration. In one transaction it creates the table when
+/// absent (types from the values, a unique index on `options.key`) or checks the existing one, empties it
+/// (TRUNCATE) and loads every row with `COPY … FROM STDIN` in batches; readers see the old contents
+/// until COMMIT, and a failure leaves the table as it was.
+public struct PostgresTarget: TargetConnector {
+    public init() {}
+    public var formats: [OutputFormat] { [.postgresql] }
+
+    public func validate(_ spec: OutputSpec) -> [(String, String)] {
+        var problems: [(String, String)] = []
+        if (spec.table ?? "").isEmpty { problems.append(("\(spec.location).table", "a postgresql output needs a table")) }
+        if let k = spec.options["key"], PostgresTable.keyColumns(k) == nil {
+            problems.append(("\(spec.location).options.key", "expected a column name or a list of column names"))
+        }
+        return problems
+    }
+
+    public func write(_ spec: OutputSpec, rows: RowCursor) throws -> (path: String, rows: Int) {
+        guard let table = spec.table, !table.isEmpty else {
+            throw AurumError(.output, "a postgresql output needs a table", at: spec.location)
+        }
+        let key = spec.options["key"].flatMap(PostgresTable.keyColumns) ?? []
+        var batch = 10_000
+        if case .int(let n)? = spec.options["batch_size"], n > 0 { batch = Int(n) }
+        let t = try PostgresTable(connection: spec.connection ?? "", credentials: spec.credentials, table: table, key: key)
+        defer { t.close() }
+        let n = try t.replace(rows, batchSize: batch)
+        return (t.location, n)
+    }
+}
+
+/// One PostgreSQL table as a target: full replacement, appends, keyed upserts and deletes.
+/// Owns its connection; call `close()` (or let it go out of scope).
+public final class PostgresTable {
+    public let table: String
+    /// Key columns: the unique index created with the table, and the default for `upsert`/`delete`.
+    public let key: [String]
+    public let connection: PostgresConnection
+    private let qname: String
+
+    public init(connection: String, credentials: Credentials? = nil, table: String, key: [String] = []) throws {
+        self.table = table
+        self.key = key
+        self.connection = try PostgresConnection(connection, credentials: credentials, role: .output)
+        qname = self.connection.quoteName(table)
+    }
+
+    public func close() { connection.close() }
+
+    /// `options.key`: a string (`"id"` or `"a, b"`) or a list of strings.
+    public static func keyColumns(_ j: JSON) -> [String]? {
+        switch j {
+        case .string(let s): return s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        case .array(let a):
+            let names = a.compactMap { if case .string(let s) = $0 { return s } else { return nil } }
+            return names.count == a.count ? names : nil
+        default: return nil
+        }
+    }
+
+    /// Where this table is, for reports: `postgresql://user@host:port/db?table=NAME` (never a password).
+    public var location: String {
+        let e = connection.endpoint
+        if e.host.hasPrefix("/") || e.host.isEmpty {
+            return "postgresql://\(e.user)@/\(e.database)?host=\(e.host)&port=\(e.port)&table=\(table)"
+        }
+        return "postgresql://\(e.user)@\(e.host):\(e.port)/\(e.database)?table=\(table)"
+    }
+
+    private var object: String { "table \(table)" }
+
+    /// A column of an existing table.
+    public struct Column: Sendable, Equatable {
+        public var name: String
+        /// `format_type` (e.g. `integer`, `character varying(20)`).
+        public var type: String
+        /// `pg_type.typname` (e.g. `int4`, `varchar`).
+        public var typname: String
+        public var notNull: Bool
+        public var hasDefault: Bool
+    }
+
+    /// The table's columns, or nil when it does not exist.
+    public func existingColumns() throws -> [Column]? {
+        let exists = try connection.query("SELECT to_regclass($1) IS NOT NULL", [qname], object: object)
+        guard exists.first?.first == .integer(1) else { return nil }
+        let rows = try connection.query("""
+            SELECT a.attname, format_type(a.atttypid, a.atttypmod), t.typname, a.attnotnull, a.atthasdef
+            FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+            WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
+            """, [qname], object: object)
+        return rows.map {
+            Column(name: $0[0].textValue ?? "", type: $0[1].textValue ?? "", typname: $0[2].textValue ?? "",
+                   notNull: $0[3] == .integer(1), hasDefault: $0[4] == .integer(1))
+        }
+    }
+
+    /// The state of the table while loading: its columns in output order, and whether this run created it.
+    private struct Layout {
+        var names: [String]            // table column names, in output column order
+        var kinds: [PostgresColumnKind] // created: the current column kinds
+        var existing: [PostgresTable.Column]?  // nil when created here
+    }
+
+    private static func kinds(_ rows: [[Value]], _ n: Int) -> [PostgresColumnKind] {
+        var k = [PostgresColumnKind](repeating: .none, count: n)
+        for r in rows { for i in 0..<min(n, r.count) { k[i] = k[i].merged(.of(r[i])) } }
+        return k
+    }
+
+    /// Creates the table (inside the caller's transaction) or checks the existing one against the columns.
+    private func prepare(columns: [String], first: [[Value]]) throws -> Layout {
+        let kinds = Self.kinds(first, columns.count)
+        if let existing = try existingColumns() {
+            var names: [String] = []
+            var missing: [String] = []
+            var mismatches: [String] = []
+            for (i, c) in columns.enumerated() {
+                guard let col = existing.first(where: { $0.name == c }) ?? existing.first(where: { $0.name.lowercased() == c.lowercased() }) else {
+                    missing.append(c); continue
+                }
+                names.append(col.name)
+                if !kinds[i].fits(col.typname) { mismatches.append("'\(c)' is \(col.type) but the values are \(kinds[i].rawValue)") }
+            }
+            let required = existing.filter { col in col.notNull && !col.hasDefault && !columns.contains { $0.lowercased() == col.name.lowercased() } }
+            var problems: [String] = []
+            if !missing.isEmpty { problems.append("missing columns: \(missing.joined(separator: ", "))") }
+            if !mismatches.isEmpty { problems.append("incompatible types: \(mismatches.joined(separator: "; "))") }
+            if !required.isEmpty { problems.append("NOT NULL columns without a default that the output does not have: \(required.map(\.name).joined(separator: ", "))") }
+            if !problems.isEmpty {
+                throw AurumError(.output, "PostgreSQL table \(table) at \(connection.endpoint) does not match the output: \(problems.joined(separator: "; "))",
+                                 hint: "alter or drop the table, or map the columns to it")
+            }
+            return Layout(names: names, kinds: kinds, existing: existing)
+        }
+        let defs = zip(columns, kinds).map { "\(connection.quoteIdentifier($0)) \($1.sqlType)" }
+        try connection.execute("CREATE TABLE \(qname) (\(defs.joined(separator: ", ")))", object: object)
+        if !key.isEmpty {
+            for k in key where !columns.contains(k) {
+                throw AurumError(.output, "PostgreSQL table \(table) at \(connection.endpoint): key column '\(k)' is not an output column (\(columns.joined(separator: ", ")))")
+            }
+            try createKeyIndex()
+        }
+        return Layout(names: columns, kinds: kinds, existing: nil)
+    }
+
+    private func createKeyIndex() throws {
+        let base = table.split(separator: ".").last.map(String.init) ?? table
+        let idx = connection.quoteIdentifier(String((base + "_aurum_key").prefix(63)))
+        try connection.execute("CREATE UNIQUE INDEX IF NOT EXISTS \(idx) ON \(qname) (\(key.map(connection.quoteIdentifier).joined(separator: ", ")))", object: object)
+    }
+
+    /// Before loading a later batch: widens columns this run created, checks existing ones.
+    private func adapt(_ layout: inout Layout, _ rows: [[Value]]) throws {
+        let k = Self.kinds(rows, layout.names.count)
+        if let existing = layout.existing {
+            for (i, kind) in k.enumerated() where kind > layout.kinds[i] {
+                layout.kinds[i] = layout.kinds[i].merged(kind)
+                let col = existing.first { $0.name == layout.names[i] }!
+                if !layout.kinds[i].fits(col.typname) {
+                    throw AurumError(.output, "PostgreSQL table \(table) at \(connection.endpoint) does not match the output: incompatible types: '\(col.name)' is \(col.type) but the values are \(layout.kinds[i].rawValue)")
+                }
+            }
+            return
+        }
+        for (i, kind) in k.enumerated() {
+            let m = layout.kinds[i].merged(kind)
+            if m != layout.kinds[i] {
+                // A NULL-only column was created as text; it takes any kind without altering if still text.
+                if layout.kinds[i] != .none {
+                    let c = connection.quoteIdentifier(layout.names[i])
+                    try connection.execute("ALTER TABLE \(qname) ALTER COLUMN \(c) TYPE \(m.sqlType) USING \(c)::\(m == .text ? "text" : m.sqlType)", object: object)
+                } else if m != .text {
+                    let c = connection.quoteIdentifier(layout.names[i])
+                    try connection.execute("ALTER TABLE \(qname) ALTER COLUMN \(c) TYPE \(m.sqlType) USING \(c)::\(m.sqlType)", object: object)
+                }
+                layout.kinds[i] = m
+            }
+        }
+    }
+
+    /// One `COPY target (columns) FROM STDIN` of the rows (text format, sent in 256 KiB chunks).
+    func copy(into qtable: String, columns: [String], rows: [[Value]], ordinalFrom: Int? = nil) throws {
+        var cols = columns.map(connection.quoteIdentifier)
+        if ordinalFrom != nil { cols.append("aurum_ord") }
+        let sql = "COPY \(qtable) (\(cols.joined(separator: ", "))) FROM STDIN"
+        try connection.wrap(object, sql) {
+            try connection.raw.startCopyIn(sql)
+            var buf: [UInt8] = []
+            buf.reserveCapacity(300_000)
+            do {
+                for (ri, r) in rows.enumerated() {
+                    for i in 0..<columns.count {
+                        if i > 0 { buf.append(9) }
+                        CopyText.encode(i < r.count ? r[i] : .null, into: &buf)
+                    }
+                    if let o = ordinalFrom { buf.append(9); buf.append(contentsOf: String(o + ri).utf8) }
+                    buf.append(10)
+                    if buf.count >= 262_144 { try connection.raw.putCopyData(buf); buf.removeAll(keepingCapacity: true) }
+                }
+                if !buf.isEmpty { try connection.raw.putCopyData(buf) }
+            } catch {
+                try? connection.raw.endCopyIn(abort: "aborted by aurum")
+                throw error
+            }
+            try connection.raw.endCopyIn()
+        }
+    }
+
+    /// Reads a cursor in batches and never calls `next()` again after it returned nil (a cursor
+    /// over SQLite would start over).
+    final class Batches {
+        let rows: RowCursor
+        let size: Int
+        private var ended = false
+        init(_ rows: RowCursor, _ size: Int) { self.rows = rows; self.size = max(1, size) }
+        func next() throws -> [[Value]] {
+            var b: [[Value]] = []
+            guard !ended else { return b }
+            b.reserveCapacity(size)
+            while b.count < size {
+                guard let r = try rows.next() else { ended = true; break }
+                b.append(r)
+            }
+            return b
+        }
+    }
+
+    /// Full replacement in one transaction: create or check, TRUNCATE, COPY every batch, COMMIT.
+    /// Returns the rows written. On any failure the table is left as it was (or not created).
+    @discardableResult
+    public func replace(_ rows: RowCursor, batchSize: Int = 10_000) throws -> Int {
+        let batches = Batches(rows, batchSize)
+        return try connection.transaction {
+            var batch = try batches.next()
+            var layout = try prepare(columns: rows.columns, first: batch)
+            if layout.existing != nil { try connection.execute("TRUNCATE \(qname)", object: object) }
+            var n = 0
+            while !batch.isEmpty {
+                if n > 0 { try adapt(&layout, batch) }
+                try copy(into: qname, columns: layout.names, rows: batch)
+                n += batch.count
+                batch = try batches.next()
+            }
+            return n
+        }
+    }
+
+    /// Appends rows; each batch is its own transaction (a failed batch leaves nothing of itself,
+    /// earlier batches stay). Creates the table from the first batch when absent.
+    @discardableResult
+    public func append(_ rows: RowCursor, batchSize: Int = 10_000) throws -> Int {
+        var n = 0
+        var layout: Layout? = nil
+        let batches = Batches(rows, batchSize)
+        while true {
+            let batch = try batches.next()
+            if batch.isEmpty && layout != nil { break }
+            try connection.transaction {
+                if layout == nil { layout = try prepare(columns: rows.columns, first: batch) } else { try adapt(&layout!, batch) }
+                if !batch.isEmpty { try copy(into: qname, columns: layout!.names, rows: batch) }
+            }
+            n += batch.count
+            if batch.isEmpty { break }
+        }
+        return n
+    }
+
+    /// Inserts or updates one batch by key, in one transaction: the rows go to a temporary staging
+    /// table by COPY, then `INSERT … SELECT DISTINCT ON (key) … ON CONFLICT (key) DO UPDATE` (the last
+    /// row of a key in the batch wins). Creates the table (with its unique key index) when absent.
+    /// Returns the rows inserted or updated.
+    @discardableResult
+    public func upsert(columns: [String], rows: [[Value]], key: [String]? = nil) throws -> Int {
+        let key = key ?? self.key
+        guard !key.isEmpty else { throw AurumError(.output, "upsert into PostgreSQL table \(table) needs key columns") }
+        for k in key where !columns.contains(k) {
+            throw AurumError(.output, "upsert into PostgreSQL table \(table) at \(connection.endpoint): key column '\(k)' is not among the columns (\(columns.joined(separator: ", ")))")
+        }
+        return try connection.transaction {
+            let layout: Layout
+            if try existingColumns() == nil {
+                let created = PostgresTable.Keyed(self, key)
+                layout = try created.prepare(columns: columns, first: rows)
+            } else {
+                layout = try prepare(columns: columns, first: rows)
+            }
+            let cols = layout.names.map(connection.quoteIdentifier)
+            let keys = key.map { k in connection.quoteIdentifier(layout.names[columns.firstIndex(of: k)!]) }
+            try connection.execute("""
+                CREATE TEMP TABLE aurum_stage ON COMMIT DROP AS SELECT \(cols.joined(separator: ", ")) FROM \(qname) WITH NO DATA;
+                ALTER TABLE aurum_stage ADD COLUMN aurum_ord bigint
+                """, object: object)
+            try copy(into: "aurum_stage", columns: layout.names, rows: rows, ordinalFrom: 0)
+            let nonKey = cols.filter { !keys.contains($0) }
+            let action = nonKey.isEmpty ? "DO NOTHING" : "DO UPDATE SET " + nonKey.map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")
+            let sql = """
+                INSERT INTO \(qname) (\(cols.joined(separator: ", ")))
+                SELECT DISTINCT ON (\(keys.joined(separator: ", "))) \(cols.joined(separator: ", ")) FROM aurum_stage
+                ORDER BY \(keys.joined(separator: ", ")), aurum_ord DESC
+                ON CONFLICT (\(keys.joined(separator: ", "))) \(action)
+                """
+            let r = try connection.wrap(object, sql) { try connection.raw.exec(sql) }
+            return r.commandTuples
+        }
+    }
+
+    /// Upserts every row of a cursor, `batchSize` rows per transaction. Returns the rows affected.
+    @discardableResult
+    public func upsert(_ rows: RowCursor, key: [String]? = nil, batchSize: Int = 10_000) throws -> Int {
+        var n = 0
+        let batches = Batches(rows, batchSize)
+        while true {
+            let b = try batches.next()
+            if b.isEmpty { break }
+            n += try upsert(columns: rows.columns, rows: b, key: key)
+        }
+        return n
+    }
+
+    /// Deletes the rows whose key equals one of `keys` (each aligned with `keyColumns`), in one
+    /// transaction (keys staged by COPY, then `DELETE … USING`). Returns the rows deleted.
+    @discardableResult
+    public func delete(keys: [[Value]], keyColumns: [String]? = nil) throws -> Int {
+        let kc = keyColumns ?? key
+        guard !kc.isEmpty else { throw AurumError(.output, "delete from PostgreSQL table \(table) needs key columns") }
+        if keys.isEmpty { return 0 }
+        return try connection.transaction {
+            let cols = kc.map(connection.quoteIdentifier)
+            try connection.execute("CREATE TEMP TABLE aurum_keys ON COMMIT DROP AS SELECT \(cols.joined(separator: ", ")) FROM \(qname) WITH NO DATA", object: object)
+            try copy(into: "aurum_keys", columns: kc, rows: keys)
+            let cond = cols.map { "t.\($0) = k.\($0)" }.joined(separator: " AND ")
+            let sql = "DELETE FROM \(qname) AS t USING aurum_keys AS k WHERE \(cond)"
+            return try connection.wrap(object, sql) { try connection.raw.exec(sql) }.commandTuples
+        }
+    }
+
+    /// This table with another key (used so that `upsert` creates the key index for its own key).
+    private static func Keyed(_ t: PostgresTable, _ key: [String]) -> PostgresTable {
+        t.key == key ? t : PostgresTable(sharing: t, key: key)
+    }
+
+    private init(sharing t: PostgresTable, key: [String]) {
+        table = t.table; self.key = key; connection = t.connection; qname = t.qname
+    }
+}

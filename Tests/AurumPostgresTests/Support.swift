@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+import Aurum
+import AurumPostgres
+
+/// The test server, from PGHOST/PGPORT/PGUSER/PGDATABASE/PGPASSWORD (defaults: the Unix socket
+/// /var/run/postgresql, port 5432, user root, database = user). When it is unreachable the tests
+/// are skipped, except when CI is set: then they run and fail on the connection error.
+enum PG {
+    static let env = ProcessInfo.processInfo.environment
+    static let host = env["PGHOST"] ?? "/var/run/postgresql"
+    static let port = env["PGPORT"] ?? "5432"
+    static let user = env["PGUSER"] ?? "root"
+    static let database = env["PGDATABASE"] ?? user
+    /// The password for TCP tests (the server script sets it; `scripts/servers/postgres.sh`).
+    static let password = env["PGPASSWORD"] ?? "aurum-test"
+    static var ci: Bool { ["true", "1", "yes"].contains((env["CI"] ?? "").lowercased()) }
+
+    static var conninfo: String { "host=\(host) port=\(port) dbname=\(database) user=\(user)" }
+
+    static let reachable: Bool = {
+        do { try PostgresConnection.with(conninfo) { _ in }; return true } catch { return false }
+    }()
+
+    /// Enabled when the server answers, or always under CI (so that a missing server fails).
+    static var enabled: Bool { reachable || ci }
+}
+
+/// A schema of its own for one test, dropped at the end.
+final class TestSchema {
+    let name: String
+    let conn: PostgresConnection
+    init() throws {
+        name = "aurum_t_" + UUID().uuidString.prefix(8).lowercased()
+        conn = try PostgresConnection(PG.conninfo)
+        try conn.execute("CREATE SCHEMA \(name)")
+    }
+    deinit {
+        try? conn.execute("DROP SCHEMA \(name) CASCADE")
+        conn.close()
+    }
+    func t(_ table: String) -> String { "\(name).\(table)" }
+    func rows(_ sql: String) throws -> [[Value]] { try conn.query(sql) }
+}
+
+/// Rows from memory, as the pipeline's warehouse cursor would hand them.
+final class ArrayCursor: RowCursor {
+    let columns: [String]
+    var rows: [[Value]]
+    var i = 0
+    init(_ columns: [String], _ rows: [[Value]]) { self.columns = columns; self.rows = rows }
+    func next() throws -> [Value]? {
+        guard i < rows.count else { return nil }
+        defer { i += 1 }
+        return rows[i]
+    }
+}
+
+/// Generated rows (for big loads without holding them).
+final class GeneratedCursor: RowCursor {
+    let columns: [String]
+    let count: Int
+    let make: (Int) -> [Value]
+    var i = 0
+    init(_ columns: [String], count: Int, _ make: @escaping (Int) -> [Value]) { self.columns = columns; self.count = count; self.make = make }
+    func next() throws -> [Value]? {
+        guard i < count else { return nil }
+        defer { i += 1 }
+        return make(i)
+    }
+}
+
+func readAll(_ r: RowReader) throws -> [[Value]] {
+    defer { r.close() }
+    var out: [[Value]] = []
+    while let item = try r.next() {
+        if case .row(let v, _) = item { out.append(v) }
+    }
+    return out
+}
+
+final class TempDir {
+    let path: String
+    init() {
+        path = NSTemporaryDirectory() + "aurum-pg-\(UUID().uuidString.prefix(8))"
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+    func file(_ n: String) -> String { path + "/" + n }
+    @discardableResult func write(_ n: String, _ text: String) -> String {
+        try! text.write(toFile: file(n), atomically: true, encoding: .utf8); return file(n)
+    }
+    func read(_ n: String) -> String? { try? String(contentsOfFile: file(n), encoding: .utf8) }
+}
+
+/// A SourceSpec as the catalog loader makes it (its memberwise initializer is internal to Aurum).
+func postgresSourceSpec(connection: String, query: String, options: [String: String] = [:]) throws -> SourceSpec {
+    AurumPostgres.register()
+    var yaml = """
+        sources:
+          - name: pg
+            type: postgresql
+            connection: "\(connection)"
+            query: "\(query)"
+
+        """
+    if !options.isEmpty {
+        yaml += "    options:\n" + options.sorted { $0.key < $1.key }.map { "      \($0.key): \"\($0.value)\"\n" }.joined()
+    }
+    yaml += "outputs:\n  - {format: csv, path: out.csv}\n"
+    let catalog = try CatalogLoader.parse(text: yaml, file: "test.yaml", baseDirectory: NSTemporaryDirectory())
+    return catalog.sources[0]
+}
