@@ -35,13 +35,15 @@ let package = Package(
             dependencies: ["Aurum", "AurumParquetConnector", "AurumPostgres", "AurumXML",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // Helpers the test targets share (temporary folders, processes, Python peers).
+        .target(name: "AurumTestSupport", path: "Tests/AurumTestSupport"),
         .testTarget(
             name: "AurumTests",
-            dependencies: ["Aurum", "AurumCLI"]
+            dependencies: ["Aurum", "AurumCLI", "AurumTestSupport"]
         ),
         .testTarget(name: "AurumParquetTests", dependencies: ["AurumParquet"]),
-        .testTarget(name: "AurumParquetConnectorTests", dependencies: ["AurumParquetConnector", "Aurum", "AurumParquet"]),
-        .testTarget(name: "AurumXMLTests", dependencies: ["AurumXML", "Aurum"]),
-        .testTarget(name: "AurumPostgresTests", dependencies: ["Aurum", "AurumPostgres"]),
+        .testTarget(name: "AurumParquetConnectorTests", dependencies: ["AurumParquetConnector", "Aurum", "AurumParquet", "AurumTestSupport"]),
+        .testTarget(name: "AurumXMLTests", dependencies: ["AurumXML", "Aurum", "AurumTestSupport"]),
+        .testTarget(name: "AurumPostgresTests", dependencies: ["Aurum", "AurumPostgres", "AurumTestSupport"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+@_exported import AurumTestSupport
 import Testing
 import Aurum
 import AurumPostgres
@@ -79,19 +80,6 @@ func readAll(_ r: RowReader) throws -> [[Value]] {
     return out
 }
 
-final class TempDir {
-    let path: String
-    init() {
-        path = NSTemporaryDirectory() + "aurum-pg-\(UUID().uuidString.prefix(8))"
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-    func file(_ n: String) -> String { path + "/" + n }
-    @discardableResult func write(_ n: String, _ text: String) -> String {
-        try! text.write(toFile: file(n), atomically: true, encoding: .utf8); return file(n)
-    }
-    func read(_ n: String) -> String? { try? String(contentsOfFile: file(n), encoding: .utf8) }
-}
 
 /// A SourceSpec as the catalog loader makes it (its memberwise initializer is internal to Aurum).
 func postgresSourceSpec(connection: String, query: String, options: [String: String] = [:]) throws -> SourceSpec {

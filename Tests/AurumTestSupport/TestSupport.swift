@@ -1,0 +1,90 @@
+import Foundation
+
+/// A fresh temporary directory per test, removed when released.
+public final class TempDir: @unchecked Sendable {
+    public let path: String
+    public init(_ name: String = "aurum") {
+        path = NSTemporaryDirectory() + "\(name)-\(UUID().uuidString.prefix(8))"
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    public func file(_ name: String) -> String { path + "/" + name }
+
+    /// Writes `text` at `name` (creating folders); returns the path.
+    @discardableResult
+    public func write(_ name: String, _ text: String) -> String {
+        let p = file(name)
+        try! FileManager.default.createDirectory(atPath: (p as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try! text.write(toFile: p, atomically: true, encoding: .utf8)
+        return p
+    }
+
+    public func read(_ name: String) -> String? { try? String(contentsOfFile: file(name), encoding: .utf8) }
+}
+
+public struct ProcessResult: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+}
+
+/// Runs a program and captures its output and exit code.
+public func runProcess(_ executable: String, _ args: [String], cwd: String? = nil, env: [String: String] = [:]) throws -> ProcessResult {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = args
+    if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+    var e = ProcessInfo.processInfo.environment
+    for (k, v) in env { e[k] = v }
+    p.environment = e
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let r = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return ProcessResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: r, as: UTF8.self))
+}
+
+struct TestSupportError: Error, CustomStringConvertible { var description: String }
+
+/// Runs a Python script (python3, or $AURUM_PYTHON); returns stdout, or nil when the module it needs
+/// is missing — unless AURUM_REQUIRE_PYTHON_MODULES is set (CI), where a missing module is an error.
+public func python(_ script: String, needs module: String) throws -> String? {
+    let custom = ProcessInfo.processInfo.environment["AURUM_PYTHON"]
+    func run(_ args: [String]) throws -> ProcessResult {
+        try runProcess(custom ?? "/usr/bin/env", (custom == nil ? ["python3"] : []) + args)
+    }
+    if try run(["-c", "import \(module)"]).status != 0 {
+        if ProcessInfo.processInfo.environment["AURUM_REQUIRE_PYTHON_MODULES"] != nil {
+            throw TestSupportError(description: "python module \(module) is required (pip install \(module))")
+        }
+        return nil
+    }
+    let r = try run(["-c", script])
+    if r.status != 0 { throw TestSupportError(description: "python failed (\(r.status)): \(r.stderr)") }
+    return r.stdout
+}
+
+/// Whether tests that need a Python module can run: it is installed, or CI demands it
+/// (`AURUM_REQUIRE_PYTHON_MODULES` set: the test then fails instead of being skipped).
+public func pythonTestsEnabled(_ module: String) -> Bool {
+    if ProcessInfo.processInfo.environment["AURUM_REQUIRE_PYTHON_MODULES"] != nil { return true }
+    return (try? python("pass", needs: module)) != nil
+}
+
+/// Peak resident set size of this process, in bytes.
+public func peakRSS() -> Int {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return u.ru_maxrss * 1024
+}
+
+/// Current resident set size, in bytes (Linux /proc).
+public func currentRSS() -> Int {
+    guard let s = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
+          let pages = Int(s.split(separator: " ")[1]) else { return 0 }
+    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+}
