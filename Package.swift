@@ -18,6 +18,8 @@ let package = Package(
         .systemLibrary(name: "CSnappy", providers: [.apt(["libsnappy-dev"])]),
         .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CSystemZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),   // no pkgConfig: its flags make SwiftPM warn
+        .systemLibrary(name: "CMongoc", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev", "libbson-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         .target(
@@ -28,11 +30,13 @@ let package = Package(
         .target(name: "AurumParquet", dependencies: ["CSnappy", "CZstd", "CSystemZlib"]),
         // Connectors, one module per C library or heavy dependency, registered by the executable.
         .target(name: "AurumPostgres", dependencies: ["Aurum", "CLibPQ"]),
+        .target(name: "AurumRedis", dependencies: ["Aurum", "CHiredis"]),
+        .target(name: "AurumMongo", dependencies: ["Aurum", "CMongoc"]),
         .target(name: "AurumParquetConnector", dependencies: ["Aurum", "AurumParquet"]),
         .target(name: "AurumXML", dependencies: ["Aurum", "CLibXML2", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .executableTarget(
             name: "AurumCLI",
-            dependencies: ["Aurum", "AurumParquetConnector", "AurumPostgres", "AurumXML",
+            dependencies: ["Aurum", "AurumMongo", "AurumParquetConnector", "AurumPostgres", "AurumRedis", "AurumXML",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Helpers the test targets share (temporary folders, processes, Python peers).
@@ -45,5 +49,7 @@ let package = Package(
         .testTarget(name: "AurumParquetConnectorTests", dependencies: ["AurumParquetConnector", "Aurum", "AurumParquet", "AurumTestSupport"]),
         .testTarget(name: "AurumXMLTests", dependencies: ["AurumXML", "Aurum", "AurumTestSupport"]),
         .testTarget(name: "AurumPostgresTests", dependencies: ["Aurum", "AurumPostgres", "AurumTestSupport"]),
+        .testTarget(name: "AurumRedisTests", dependencies: ["Aurum", "AurumRedis", "AurumTestSupport"]),
+        .testTarget(name: "AurumMongoTests", dependencies: ["Aurum", "AurumMongo", "AurumTestSupport"]),
     ]
 )

@@ -3,7 +3,7 @@
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
-pkgs="libsqlite3-dev sqlite3 libsnappy-dev libzstd-dev zlib1g-dev libxml2-dev libpq-dev"
+pkgs="libsqlite3-dev sqlite3 libsnappy-dev libzstd-dev zlib1g-dev libxml2-dev libpq-dev libhiredis-dev libmongoc-dev libbson-dev"
 missing=""
 for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Aurum
+import AurumMongo
 import AurumParquetConnector
 import AurumPostgres
+import AurumRedis
 import AurumXML
 import Foundation
 
@@ -11,6 +13,8 @@ struct AurumCommand: ParsableCommand {
     static func main() {
         AurumParquetConnector.register()
         AurumPostgres.register()
+        AurumRedis.register()
+        AurumMongo.register()
         AurumXML.register()
         main(nil)
     }
