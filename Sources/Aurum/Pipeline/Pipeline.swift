@@ -32,10 +32,9 @@ public struct SilentObserver: RunObserver {
 public enum Pipeline {
     public static func run(_ catalog: Catalog, command: String = "run", observer: RunObserver = SilentObserver()) throws -> RunOutcome {
         let started = Date()
-        let warehouse = try Warehouse(path: catalog.warehouse)
+        let warehouse = try Warehouse(path: catalog.warehouse, functions: catalog.functions)
         defer { warehouse.close() }
         let db = warehouse.db
-        try SQLFunctionLibrary.register(on: db, settings: catalog.functions)
         let run = try warehouse.beginRun(catalog: catalog.file, command: command)
         var state = RunState()
         do {
@@ -131,7 +130,7 @@ public enum Pipeline {
 extension Pipeline {
     /// Only the snapshot step of every source, recorded as a run of its own.
     public static func snapshotOnly(_ catalog: Catalog, observer: RunObserver = SilentObserver()) throws -> [SnapshotResult] {
-        let warehouse = try Warehouse(path: catalog.warehouse)
+        let warehouse = try Warehouse(path: catalog.warehouse, functions: catalog.functions)
         defer { warehouse.close() }
         let run = try warehouse.beginRun(catalog: catalog.file, command: "snapshot")
         var results: [SnapshotResult] = []

@@ -12,12 +12,14 @@ public final class Warehouse: @unchecked Sendable {
     /// The schema version this binary writes.
     public static var schemaVersion: Int { EmbeddedMigrations.all.last?.version ?? 0 }
 
-    public init(path: String) throws {
+    /// Opens (creating and migrating when needed) the warehouse at `path`, with Aurum's SQL
+    /// functions registered using `functions` (the catalog's defaults).
+    public init(path: String, functions: FunctionSettings = .init()) throws {
         self.path = path
         do {
             db = try SQLiteDatabase(path: path)
             try db.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY")
-            try SQLFunctionLibrary.register(on: db)
+            try SQLFunctionLibrary.register(on: db, settings: functions)
             try migrate()
         } catch let e as AurumError {
             throw e
