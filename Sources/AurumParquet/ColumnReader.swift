@@ -21,6 +21,10 @@ struct ColumnSpec: Sendable {
 }
 
 final class ChunkDecoder {
+    /// The most bytes one column chunk may decode to (slots, and value bytes of binary columns): the
+    /// guard against pages that expand without bound (RLE runs, dictionary indices, delta prefixes).
+    static let maxDecodedBytes = 1 << 30
+
     let spec: ColumnSpec
     let codec: ParquetCodec
     let width: Int
@@ -415,12 +419,15 @@ final class ChunkDecoder {
             }
         case PEncoding.plainDictionary, PEncoding.rleDictionary:
             try decodeIndices(buf, count: nonNull)
-            indices.withUnsafeBufferPointer { idx in
-                dictOffsets.withUnsafeBufferPointer { dOff in
+            try indices.withUnsafeBufferPointer { idx in
+                try dictOffsets.withUnsafeBufferPointer { dOff in
                     var total = 0
                     for k in 0 ..< nonNull {
                         let d = Int(idx[k])
                         total &+= dOff[d + 1] - dOff[d]
+                    }
+                    guard total <= ChunkDecoder.maxDecodedBytes - data.count else {
+                        throw ParquetError.corrupt("dictionary-encoded values would decode to more than \(ChunkDecoder.maxDecodedBytes >> 20) MiB")
                     }
                     data.ensure(total)
                     let offs = appendOffsets(n)
@@ -489,6 +496,9 @@ final class ChunkDecoder {
                 prev.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[pos ..< pos + Int(len)]))
                 pos += Int(len)
                 guard fixedLen < 0 || prev.count == fixedLen else { throw ParquetError.corrupt("fixed-length value has length \(prev.count)") }
+                guard prev.count <= ChunkDecoder.maxDecodedBytes - data.count else {
+                    throw ParquetError.corrupt("DELTA_BYTE_ARRAY values would decode to more than \(ChunkDecoder.maxDecodedBytes >> 20) MiB")
+                }
                 prev.withUnsafeBytes { if $0.count > 0 { data.append($0.baseAddress!, $0.count) } }
                 end += prev.count
                 offs[i] = end

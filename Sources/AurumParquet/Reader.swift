@@ -327,6 +327,12 @@ public final class ParquetReader {
             throw ParquetError.corrupt("column chunk has \(m.numValues) values but the row group has \(group.numRows) rows")
         }
         if group.numRows == 0 { return ParquetColumnData.empty(for: spec.column) }
+        // RLE and dictionary pages expand without bound (a few bytes can claim 2^31 rows): refuse a chunk
+        // whose slots alone would exceed the decode limit before allocating them.
+        let slotBytes = Int(group.numRows) * (spec.width == 0 ? 8 : spec.width)
+        guard slotBytes <= ChunkDecoder.maxDecodedBytes else {
+            throw ParquetError.corrupt("column chunk of \(group.numRows) rows would decode to more than the \(ChunkDecoder.maxDecodedBytes >> 20) MiB Aurum decodes per column chunk (write smaller row groups)")
+        }
         var start = m.dataPageOffset
         if let d = m.dictionaryPageOffset, d > 0, d < start { start = d }
         let len = m.totalCompressedSize

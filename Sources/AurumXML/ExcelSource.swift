@@ -11,8 +11,9 @@ import Foundation
 ///   else real; booleans → 0/1; error cells → their text (`#DIV/0!`); formulas → their cached value (none
 ///   cached → NULL); numbers in a date or time style (numFmt 14–22, 45–47, or a custom format with
 ///   d/m/y/h/s letters) → `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS` or `HH:MM:SS`, in the 1900 or 1904 date
-///   system the workbook declares. Cell references place values (`C7` is column 3 of row 7), so sparse
-///   rows and missing cells are NULLs; rows with no values are skipped. Item lines are sheet row numbers.
+///   system the workbook declares (a number beyond Excel's last date, 9999-12-31, stays a number). Cell
+///   references place values (`C7` is column 3 of row 7), so sparse rows and missing cells are NULLs; rows
+///   with no values are skipped. Item lines are sheet row numbers.
 struct ExcelSourceConnector: SourceConnector {
     var types: [SourceType] { [.excel] }
 
@@ -190,7 +191,7 @@ final class ExcelRowReader: RowReader {
             let t = v.trimmingCharacters(in: .whitespaces)
             guard hasV, !t.isEmpty else { return .null }
             guard let d = Double(t) else { return .text(v) }
-            if let kind = dates[style], d.isFinite { return .text(kind.text(serial: d, date1904: date1904)) }
+            if let kind = dates[style], let text = kind.text(serial: d, date1904: date1904) { return .text(text) }
             if let i = Int64(t) { return .integer(i) }
             if d == d.rounded(), abs(d) < 9.0e15 { return .integer(Int64(d)) }
             return .real(d)

@@ -17,6 +17,8 @@ final class ExcelWorkbook {
     private(set) var sheets: [Sheet] = []
     private(set) var date1904 = false
     private var workbookPart = "xl/workbook.xml"
+    /// Local header offsets by entry name, read from the central directory on first use.
+    private var headerOffsets: [String: UInt64]?
 
     init(path: String) throws {
         self.path = path
@@ -47,7 +49,16 @@ final class ExcelWorkbook {
         let file = tmp + "/" + part.replacingOccurrences(of: "/", with: "_")
         try? FileManager.default.removeItem(atPath: file)
         do {
-            _ = try archive.extract(entry, to: URL(fileURLWithPath: file), skipCRC32: false)
+            if entry.type == .file && entry.isCompressed {
+                // Not Archive.extract: its Linux inflater can loop forever on a corrupt part (see ZIPPart).
+                guard let fh = FileHandle(forReadingAtPath: path) else { throw ZIPPart.Failure("cannot open the file") }
+                defer { try? fh.close() }
+                if headerOffsets == nil { headerOffsets = try ZIPPart.localHeaderOffsets(fh) }
+                guard let offset = headerOffsets?[entry.path] else { throw ZIPPart.Failure("entry not found in the central directory") }
+                try ZIPPart.inflate(entry, from: fh, headerOffset: offset, to: file)
+            } else {
+                _ = try archive.extract(entry, to: URL(fileURLWithPath: file), skipCRC32: false)
+            }
         } catch {
             throw AurumError(.source, "cannot read part '\(part)' of the workbook: \(error)", at: path)
         }
@@ -199,7 +210,10 @@ enum ExcelDateKind: Equatable {
 
     /// Text of a serial number: `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS` or `HH:MM:SS`. Nothing is lost: a
     /// date format with a time of day gives the time too, a time format past day 1 gives the date too.
-    func text(serial: Double, date1904: Bool) -> String {
+    /// nil for a serial outside Excel's dates (beyond ±2958465, 9999-12-31) or not finite: Excel shows
+    /// such a cell as `####`, and the caller keeps its number.
+    func text(serial: Double, date1904: Bool) -> String? {
+        guard serial.magnitude < ExcelDateKind.serialLimit else { return nil }
         let total = (serial * 86_400).rounded()
         var days = Int64((total / 86_400).rounded(.down))
         let sod = Int64(total) - days * 86_400
@@ -213,6 +227,9 @@ enum ExcelDateKind: Equatable {
     }
 
     private func pad(_ v: Int64) -> String { v < 10 ? "0\(v)" : String(v) }
+
+    /// One past the largest serial Excel shows as a date (9999-12-31 is 2958465).
+    static let serialLimit: Double = 2_958_466
 }
 
 /// `YYYY-MM-DD` of days since 1970-01-01 (proleptic Gregorian; H. Hinnant's civil_from_days).
