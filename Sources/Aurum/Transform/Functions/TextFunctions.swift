@@ -104,27 +104,24 @@ extension TextFunctions {
     @inline(__always)
     static func mayNeedNFC(_ s: String) -> Bool {
         // A UTF-8 lead byte of 0xCC or more starts a scalar >= U+0300.
-        if let answer = s.utf8.withContiguousStorageIfAvailable({ bytes -> Bool in
-            for b in bytes where b >= 0xCC { return true }
-            return false
-        }) {
-            return answer
-        }
-        for b in s.utf8 where b >= 0xCC { return true }
-        return false
+        hasByte(s, atLeast: 0xCC)
     }
 
     /// True when every byte of `s` is ASCII.
     @inline(__always)
-    static func isASCII(_ s: String) -> Bool {
+    static func isASCII(_ s: String) -> Bool { !hasByte(s, atLeast: 0x80) }
+
+    /// True when some UTF-8 byte of `s` is `limit` or more (a scan of contiguous storage when there is one).
+    @inline(__always)
+    static func hasByte(_ s: String, atLeast limit: UInt8) -> Bool {
         if let answer = s.utf8.withContiguousStorageIfAvailable({ bytes -> Bool in
-            for b in bytes where b >= 0x80 { return false }
-            return true
+            for b in bytes where b >= limit { return true }
+            return false
         }) {
             return answer
         }
-        for b in s.utf8 where b >= 0x80 { return false }
-        return true
+        for b in s.utf8 where b >= limit { return true }
+        return false
     }
 
     /// Decodes well-formed UTF-8 (Swift strings always are) into scalar values; returns the count.
