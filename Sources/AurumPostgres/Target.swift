@@ -376,6 +376,9 @@ public final class PostgresTable {
             let cols = kc.map(connection.quoteIdentifier)
             try connection.execute("CREATE TEMP TABLE aurum_keys ON COMMIT DROP AS SELECT \(cols.joined(separator: ", ")) FROM \(qname) WITH NO DATA", object: object)
             try copy(into: "aurum_keys", columns: kc, rows: keys)
+            // A fresh temp table has no statistics: without them the planner may scan the whole
+            // target instead of probing its key index.
+            try connection.execute("ANALYZE aurum_keys", object: object)
             let cond = cols.map { "t.\($0) = k.\($0)" }.joined(separator: " AND ")
             let sql = "DELETE FROM \(qname) AS t USING aurum_keys AS k WHERE \(cond)"
             return try connection.wrap(object, sql) { try connection.raw.exec(sql) }.commandTuples
