@@ -266,17 +266,8 @@ enum BSONDecoder {
         var days = ms / 86_400_000
         var rem = ms % 86_400_000
         if rem < 0 { rem += 86_400_000; days -= 1 }
-        // Howard Hinnant's civil_from_days.
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        var y = yoe + era * 400
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        if m <= 2 { y += 1 }
+        let (cy, cm, cd) = TextFunctions.civilFromDays(Int(days))
+        let y = Int64(cy), m = Int64(cm), d = Int64(cd)
         func pad(_ v: Int64, _ w: Int) -> String {
             let s = String(abs(v))
             return (v < 0 ? "-" : "") + String(repeating: "0", count: max(0, w - s.count)) + s
