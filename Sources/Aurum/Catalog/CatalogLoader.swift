@@ -66,14 +66,14 @@ func resolvePath(_ p: String, base: String) -> String {
     return URL(fileURLWithPath: base).appendingPathComponent(expanded).standardizedFileURL.path + slash
 }
 
-private struct Reader {
+struct Reader {
     let base: String
     let diagnostics: ConfigDiagnostics
 
     // MARK: Aurum's own catalog
 
     func catalog(_ top: ConfigNode, file: String) -> Catalog {
-        top.checkKeys(["version", "name", "warehouse", "defaults", "sources", "rules", "quality", "integration", "outputs"])
+        top.checkKeys(["version", "name", "warehouse", "defaults", "sources", "rules", "quality", "integration", "entities", "outputs"])
         if let v = top["version"], let i = v.int, i != 1 { v.fail("unsupported catalog version \(i) (this aurum reads version 1)") }
         var functions = FunctionSettings()
         if let d = top["defaults"], d.expectMapping() {
@@ -101,8 +101,10 @@ private struct Reader {
         }
         let warehouse = top["warehouse"]?.string.map { resolvePath($0, base: base) }
             ?? resolvePath("aurum.db", base: base)
+        let entities = top["entities"].map(entitySpecs) ?? []
         return Catalog(file: file, dialect: .catalog, baseDirectory: base, warehouse: warehouse, functions: functions,
-                       sources: sources, rules: rules, quality: quality, integration: integration, outputs: outputs)
+                       sources: sources, rules: rules, quality: quality, integration: integration, outputs: outputs,
+                       entities: entities)
     }
 
     func source(_ n: ConfigNode) -> SourceSpec? {
@@ -290,7 +292,7 @@ private struct Reader {
 
     func output(_ n: ConfigNode) -> OutputSpec? {
         guard n.expectMapping() else { return nil }
-        n.checkKeys(["format", "path", "table", "partition", "connection", "auth", "options"])
+        n.checkKeys(["format", "path", "table", "partition", "connection", "auth", "options", "data"])
         guard let f = n["format"]?.enumValue(OutputFormat.self, what: "output format") else {
             if n["format"] == nil { n.fail("missing 'format'") }
             return nil
@@ -304,6 +306,7 @@ private struct Reader {
         }
         var spec = OutputSpec(format: f, path: p.map { resolvePath($0, base: base) } ?? "", table: n["table"]?.string, location: n.path)
         spec.connection = conn
+        if let d = n["data"]?.string { spec.data = d }
         if let a = n["auth"] { spec.credentials = credentials(a) }
         if let o = n["options"], o.expectMapping() { spec.options = Dictionary(o.pairs.map { ($0.0, $0.1.json) }, uniquingKeysWith: { $1 }) }
         if let part = n["partition"], part.expectMapping() {
@@ -604,13 +607,14 @@ private struct Reader {
                     }
                 }
             }
-        } else if c.sources.count > 1 {
+        } else if c.sources.count > 1 && c.entities.isEmpty {
             d.error(nil, c.dialect == .catalog ? "integration" : "integration_strategy",
                     "\(c.sources.count) sources but no integration strategy", hint: "say how the sources join: join type and keys")
         }
-        if c.outputs.isEmpty && c.dialect == .catalog {
+        if c.outputs.isEmpty && c.dialect == .catalog && c.entities.isEmpty {
             d.error(nil, "outputs", "no outputs", hint: "add at least one output")
         }
+        checkEntities(c, sourceNames: names)
         for o in c.outputs {
             if let connector = ConnectorRegistry.shared.target(o.format) {
                 for (path, msg) in connector.validate(o) { d.error(nil, path, msg) }

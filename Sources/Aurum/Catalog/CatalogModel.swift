@@ -19,6 +19,8 @@ public struct Catalog: Sendable {
     public var quality: QualitySpec
     public var integration: IntegrationSpec?
     public var outputs: [OutputSpec]
+    /// Entities built by matching and survivorship (empty: key integration only).
+    public var entities: [EntitySpec] = []
 }
 
 public enum SourceType: String, Sendable, CaseIterable {
@@ -188,4 +190,8 @@ public struct OutputSpec: Sendable {
     public var credentials: Credentials? = nil
     /// Connector-specific settings (`options:` in a catalog).
     public var options: [String: JSON] = [:]
+    /// What to write: `integrated` (the key integration's result), `golden`, `xref` or `pairs`,
+    /// optionally naming the entity (`golden.customer`). Nil: golden records of the first entity
+    /// when the catalog has entities, otherwise the integrated rows.
+    public var data: String? = nil
 }

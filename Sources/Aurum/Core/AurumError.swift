@@ -12,6 +12,8 @@ public struct AurumError: Error, CustomStringConvertible, Sendable, Equatable {
         case expression
         /// Integration (joins, merges) could not be done as configured.
         case integration
+        /// Matching (blocking, training, scoring, clustering) could not be done as configured.
+        case matching
         /// An output could not be written.
         case output
         /// The staging warehouse failed or is incompatible.

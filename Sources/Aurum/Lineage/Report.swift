@@ -48,7 +48,7 @@ enum Report {
             ]))
         }
         let outputs = state.outputs.map { JSON.string($0.1) }
-        return .object([
+        var fields: [(String, JSON)] = [
             ("integrated_data_path", outputs.first ?? .null),
             ("integration_report", .object([
                 ("sources_processed", .int(Int64(state.snapshots.count))),
@@ -79,7 +79,16 @@ enum Report {
             ("run_id", .int(run)),
             ("warehouse", .string(catalog.warehouse)),
             ("outputs", .array(outputs)),
-        ])
+        ]
+        if !state.entities.isEmpty {
+            let matching: [JSON] = state.entities.map { e in
+                guard case .object(var f) = e.match.json else { return e.match.json }
+                f.append(("golden", e.golden.json))
+                return .object(f)
+            }
+            fields.append(("matching", .array(matching)))
+        }
+        return .object(fields)
     }
 
     static func round4(_ d: Double) -> Double { (d * 10_000).rounded() / 10_000 }

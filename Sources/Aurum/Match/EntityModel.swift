@@ -111,6 +111,8 @@ public enum ComparisonLevel: Sendable, Equatable {
     case numberRelative(Double)
     case dateDays(Int)
     case dateTransposed
+    /// Exact match of this attribute with another one the other way round (given/family names swapped).
+    case swapped(String)
     /// A boolean SQL expression over `l.<attribute>` and `r.<attribute>`.
     case sql(String)
 
@@ -127,6 +129,7 @@ public enum ComparisonLevel: Sendable, Equatable {
         case .numberRelative(let r): "rel_diff <= \(Value.format(r))"
         case .dateDays(let n): "date_diff_days <= \(n)"
         case .dateTransposed: "day_month_transposed"
+        case .swapped(let other): "swapped_with \(other)"
         case .sql(let e): "sql: \(e)"
         }
     }
@@ -155,8 +158,10 @@ public struct TrainingSpec: Sendable {
     public var uSamplePairs: Int = 2_000_000
     /// Blocking rules whose pairs train m by expectation-maximisation ([] = derived from the blocking rules).
     public var emBlocks: [BlockingRule] = []
-    public var maxIterations: Int = 200
-    public var tolerance: Double = 1e-6
+    public var maxIterations: Int = 250
+    public var tolerance: Double = 1e-5
+    /// Pairs of one training block used at most (a uniform sample of larger blocks).
+    public var maxBlockPairs: Int = 3_000_000
     public var seed: UInt64 = 42
     public init() {}
 }

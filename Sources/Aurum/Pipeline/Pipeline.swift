@@ -56,10 +56,11 @@ public enum Pipeline {
         var prepared: [PreparedSource] = []
         var integration: IntegrationResult?
         var outputs: [(OutputSpec, String, Int)] = []
+        var entities: [EntityOutcome] = []
         var openStep: Int?
     }
 
-    private static func step<R>(_ name: String, _ warehouse: Warehouse, _ run: Int64, _ state: inout RunState,
+    static func step<R>(_ name: String, _ warehouse: Warehouse, _ run: Int64, _ state: inout RunState,
                                 _ observer: RunObserver, recordsIn: Int? = nil,
                                 _ body: (inout RunState) throws -> (R, recordsIn: Int?, recordsOut: Int?)) throws -> R {
         let t0 = Date()
@@ -92,18 +93,24 @@ public enum Pipeline {
             }
             state.prepared.append(p)
         }
+        try runEntities(catalog, warehouse: warehouse, run: run, state: &state, observer: observer)
         let prepared = state.prepared
-        let integration: IntegrationResult = try step("integrate", warehouse, run, &state, observer,
-                                                      recordsIn: prepared.reduce(0) { $0 + $1.rows }) { _ in
-            let r = try db.transaction {
-                try KeyIntegrator(db: db, spec: catalog.integration, dialect: catalog.dialect).integrate(prepared)
+        // With entities and no integration section, the golden records are the result.
+        if catalog.integration != nil || catalog.entities.isEmpty {
+            let integration: IntegrationResult = try step("integrate", warehouse, run, &state, observer,
+                                                          recordsIn: prepared.reduce(0) { $0 + $1.rows }) { _ in
+                let r = try db.transaction {
+                    try KeyIntegrator(db: db, spec: catalog.integration, dialect: catalog.dialect).integrate(prepared)
+                }
+                return (r, nil, r.rows)
             }
-            return (r, nil, r.rows)
+            state.integration = integration
         }
-        state.integration = integration
+        let integration = state.integration
         try db.transaction {
             try db.run("DELETE FROM column_lineage WHERE run_id = ?", [.integer(run)])
-            for out in catalog.outputs {
+            guard let integration else { return }
+            for out in catalog.outputs where (out.data ?? (catalog.entities.isEmpty ? "integrated" : "golden")) == "integrated" {
                 for c in integration.columns {
                     let o = integration.origins[c] ?? ColumnOrigin(sources: [], via: [])
                     for s in o.sources {
@@ -115,12 +122,14 @@ public enum Pipeline {
                 }
             }
         }
-        let publisher = OutputPublisher(db: db, table: integration.table, columns: integration.columns)
         for out in catalog.outputs {
+            let (table, columns) = try dataset(for: out, catalog: catalog, integration: integration, db: db)
+            let publisher = OutputPublisher(db: db, table: table, columns: columns)
+            let rowsIn = Int(try db.scalar("SELECT count(*) FROM \(sqlIdent(table))")?.doubleValue ?? 0)
             let (path, rows): (String, Int) = try step("output:\(out.format.rawValue)", warehouse, run, &state, observer,
-                                                       recordsIn: integration.rows) { _ in
+                                                       recordsIn: rowsIn) { _ in
                 let r = try publisher.publish(out)
-                return (r, integration.rows, r.rows)
+                return (r, rowsIn, r.rows)
             }
             state.outputs.append((out, path, rows))
         }

@@ -25,6 +25,10 @@ public struct FunctionSettings: Sendable {
 /// | `jaro(a, b)`, `jaro_winkler(a, b)`, `jaccard(a, b)` | similarities in [0, 1] |
 /// | `soundex(s)`, `metaphone(s)`, `double_metaphone(s)`, `double_metaphone_alt(s)` | phonetic codes |
 /// | `year(d)`, `month(d)`, `day(d)` | parts of an ISO date, as integers |
+/// | `unicode_lower(s)`, `unicode_upper(s)` | case mapping of every script (SQLite's `lower` is ASCII only) |
+/// | `strip_punctuation(s)` | punctuation replaced by spaces, whitespace collapsed and trimmed |
+/// | `digits_only(s)` | the digits of s |
+/// | `canonical_given_name(s)` | the canonical form of a nickname (`bill` → `william`), else s |
 public enum SQLFunctionLibrary {
     static let names: [String] = functions(FunctionSettings()).map(\.name)
 
@@ -92,6 +96,11 @@ public enum SQLFunctionLibrary {
             ScalarFunction(name: "aurum_bucket", arity: 2) { a in
                 .integer(Int64(PartitionPath.bucket(a[0], Int(a[1].doubleValue ?? 16))))
             },
+            unary("unicode_lower") { .text($0.lowercased()) },
+            unary("unicode_upper") { .text($0.uppercased()) },
+            unary("strip_punctuation") { .text(TextFunctions.stripPunctuation($0)) },
+            unary("digits_only") { s in .text(String(String.UnicodeScalarView(s.unicodeScalars.filter { $0.value >= 48 && $0.value <= 57 }))) },
+            unary("canonical_given_name") { s in .text(Nicknames.canonical[s] ?? Nicknames.canonical[s.lowercased()] ?? s) },
             ScalarFunction(name: "aurum_numkind", arity: 1) { a in .integer(numberKind(a[0])) },
             ScalarFunction(name: "aurum_avg", arity: -1) { a in numericFold(a, average: true) },
             ScalarFunction(name: "aurum_sum", arity: -1) { a in numericFold(a, average: false) },

@@ -157,3 +157,37 @@ extension TextFunctions {
         return result.precomposedStringWithCanonicalMapping
     }
 }
+
+extension TextFunctions {
+    /// Punctuation and symbols become spaces; runs of whitespace collapse to one space; the ends are trimmed.
+    public static func stripPunctuation(_ s: String) -> String {
+        var out = String.UnicodeScalarView()
+        var pendingSpace = false
+        for c in s.unicodeScalars {
+            let p = c.properties
+            let isSeparator = c.value == 32 || c.value == 9 || c.value == 10 || c.value == 13 || p.isWhitespace
+                || (p.generalCategory.isPunctuation || p.generalCategory.isSymbol) && c != "'"
+            if c == "'" || c == "\u{2019}" { continue }
+            if isSeparator { pendingSpace = !out.isEmpty; continue }
+            if pendingSpace { out.append(" "); pendingSpace = false }
+            out.append(c)
+        }
+        return String(out)
+    }
+}
+
+extension Unicode.GeneralCategory {
+    var isPunctuation: Bool {
+        switch self {
+        case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation, .initialPunctuation,
+             .finalPunctuation, .otherPunctuation: true
+        default: false
+        }
+    }
+    var isSymbol: Bool {
+        switch self {
+        case .mathSymbol, .currencySymbol, .modifierSymbol, .otherSymbol: true
+        default: false
+        }
+    }
+}

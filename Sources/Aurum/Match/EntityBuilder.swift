@@ -1,0 +1,147 @@
+import Foundation
+
+/// Builds an entity's record table `ent_<entity>` from the prepared sources: each source's mapping
+/// expressions, then the attribute's standardisers, all evaluated by SQLite in one INSERT … SELECT
+/// per source. The table is the record of what matching compared.
+struct EntityBuilder {
+    let db: SQLiteDatabase
+    let entity: EntitySpec
+    let prepared: [PreparedSource]
+
+    static func table(_ entity: String) -> String { "ent_\(entity)" }
+
+    /// What the build noticed (attributes a source cannot feed, values that did not parse).
+    struct Notes {
+        var messages: [String] = []
+    }
+
+    func build(notes: inout Notes) throws -> EntityRecords {
+        let table = Self.table(entity.name)
+        let attrs = entity.attributes
+        var sourceNames: [String] = []
+        var selects: [(String, String)] = []
+        for (mi, mapping) in entity.sources.enumerated() {
+            let path = "\(entity.location).sources.\(mapping.source)"
+            guard let p = prepared.first(where: { $0.name == mapping.source }) else {
+                throw AurumError(.invalidCatalog, "unknown source '\(mapping.source)'", at: path,
+                                 hint: suggestion(mapping.source, prepared.map(\.name)).map { "did you mean '\($0)'?" })
+            }
+            _ = mi
+            let staged = try db.scalar("SELECT staged_table FROM sources WHERE name = ?", [.text(p.name)])?.textValue
+                ?? "src_\(p.name)"
+            var list = ["\"__aurum_source_key\""]
+            for a in attrs {
+                var expr: String
+                if let e = mapping.expressions[a.name] {
+                    do {
+                        _ = try ExpressionChecker.check(e, columns: p.columns, db: db)
+                    } catch {
+                        let (msg, hint) = ExpressionChecker.explain(error, columns: p.columns)
+                        throw AurumError(.expression, "attribute '\(a.name)': \(msg)", at: "\(path).\(a.name)", hint: hint)
+                    }
+                    expr = "(\(e))"
+                } else if let c = p.columns.first(where: { $0.lowercased() == a.name.lowercased() }) {
+                    expr = sqlIdent(c)
+                } else {
+                    notes.messages.append("entity \(entity.name): source '\(p.name)' has no value for attribute '\(a.name)' (map it under \(path))")
+                    expr = "NULL"
+                }
+                list.append(try standardised(expr, a, at: "\(entity.location).attributes.\(a.name)"))
+            }
+            sourceNames.append(p.name)
+            let rid = sqlIdent(StagedColumns.rid)
+            let joined = "SELECT w.*, coalesce(s.\(sqlIdent(StagedColumns.key)), CAST(s.\(rid) AS TEXT)) AS \"__aurum_source_key\" FROM \(sqlIdent(p.table)) AS w JOIN \(sqlIdent(staged)) AS s ON s.\(rid) = w.\(rid)"
+            selects.append((p.name, "SELECT \(list.joined(separator: ", ")) FROM (\(joined)) ORDER BY \(rid)"))
+        }
+        if selects.isEmpty {
+            throw AurumError(.invalidCatalog, "entity '\(entity.name)' is fed by no source", at: "\(entity.location).sources",
+                             hint: "map at least one source's columns to the attributes")
+        }
+        try db.execute("DROP TABLE IF EXISTS \(sqlIdent(table))")
+        let cols = attrs.map { "\(sqlIdent($0.name))" }.joined(separator: ", ")
+        try db.execute("CREATE TABLE \(sqlIdent(table)) (rec_id INTEGER PRIMARY KEY, source TEXT NOT NULL, source_key TEXT NOT NULL, \(cols))")
+        for (name, sel) in selects {
+            do {
+                try db.run("INSERT INTO \(sqlIdent(table)) (source, source_key, \(cols)) SELECT ?, \(sel.dropFirst("SELECT ".count))",
+                           [.text(name)])
+            } catch let e as AurumError {
+                throw e
+            } catch {
+                throw AurumError(.expression, "building the records of entity '\(entity.name)' from source '\(name)' failed: \(error)",
+                                 at: "\(entity.location).sources.\(name)")
+            }
+        }
+        try db.execute("CREATE INDEX \(sqlIdent(table + "_by_key")) ON \(sqlIdent(table)) (source, source_key)")
+        // Values a typed attribute could not read are missing for matching; say how many.
+        for a in attrs where a.type != .text {
+            let bad = try db.scalar("SELECT count(*) FROM \(sqlIdent(table)) WHERE \(sqlIdent(a.name)) = ''")?.doubleValue ?? 0
+            if bad > 0 {
+                notes.messages.append("entity \(entity.name): \(Int(bad)) value(s) of attribute '\(a.name)' are not \(a.type == .date ? "dates" : "numbers") and count as missing")
+                try db.run("UPDATE \(sqlIdent(table)) SET \(sqlIdent(a.name)) = NULL WHERE \(sqlIdent(a.name)) = ''")
+            }
+        }
+        return try load(sources: sourceNames)
+    }
+
+    /// The attribute's standardisers around `expr`, then its type; empty text becomes NULL.
+    /// A typed value that does not parse becomes '' (counted, then NULL).
+    func standardised(_ expr: String, _ a: AttributeSpec, at path: String) throws -> String {
+        var x = expr
+        for s in a.standardize {
+            switch s {
+            case .trim: x = "trim(\(x))"
+            case .lower: x = "unicode_lower(\(x))"
+            case .upper: x = "unicode_upper(\(x))"
+            case .foldAccents: x = "strip_accents(\(x))"
+            case .punctuation: x = "strip_punctuation(\(x))"
+            case .digits: x = "digits_only(\(x))"
+            case .nickname: x = "canonical_given_name(\(x))"
+            case .email: x = "coalesce(normalize_email(\(x)), unicode_lower(trim(\(x))))"
+            case .phone: x = "coalesce(normalize_phone(\(x)), nullif(digits_only(\(x)), ''))"
+            case .postcode: x = "coalesce(normalize_postcode(\(x)), unicode_upper(replace(trim(\(x)), ' ', '')))"
+            case .date(let formats):
+                let f = formats.map { ", '\($0.replacingOccurrences(of: "'", with: "''"))'" }.joined()
+                x = "substr(parse_date(\(x)\(f)), 1, 10)"
+            case .sql(let e):
+                do {
+                    _ = try ExpressionChecker.check(e, columns: ["value"], db: db)
+                } catch {
+                    let (msg, hint) = ExpressionChecker.explain(error, columns: ["value"])
+                    throw AurumError(.expression, "standardiser: \(msg)", at: "\(path).standardize", hint: hint)
+                }
+                x = "(SELECT (\(e)) FROM (SELECT \(x) AS value))"
+            }
+        }
+        let v = "nullif(\(x), '')"
+        switch a.type {
+        case .text: return v
+        case .date:
+            // Already parsed by the date standardiser (added by the loader): a NULL from a non-NULL input did not parse.
+            return "CASE WHEN \(expr) IS NULL OR trim(\(expr)) = '' THEN NULL ELSE coalesce(\(v), '') END"
+        case .number:
+            return "CASE WHEN \(v) IS NULL THEN NULL WHEN typeof(\(v)) IN ('integer', 'real') THEN \(v) WHEN aurum_numkind(trim(\(v))) IN (1, 2) THEN CAST(trim(\(v)) AS REAL) ELSE '' END"
+        }
+    }
+
+    /// Reads the record table back, column by column.
+    func load(sources: [String]) throws -> EntityRecords {
+        let table = Self.table(entity.name)
+        var records = EntityRecords(entity: entity.name, attributes: entity.attributes.map(\.name), sources: sources)
+        let index = Dictionary(uniqueKeysWithValues: sources.enumerated().map { ($1, Int32($0)) })
+        let n = Int(try db.scalar("SELECT count(*) FROM \(sqlIdent(table))")?.doubleValue ?? 0)
+        records.source.reserveCapacity(n)
+        records.sourceKey.reserveCapacity(n)
+        for a in records.values.indices { records.values[a].reserveCapacity(n) }
+        let st = try db.prepare("SELECT source, source_key, \(entity.attributes.map { sqlIdent($0.name) }.joined(separator: ", ")) FROM \(sqlIdent(table)) ORDER BY rec_id")
+        var lastSource = ""
+        var lastIndex: Int32 = 0
+        while try st.step() {
+            let s = st.column(0).textValue ?? ""
+            if s != lastSource { lastSource = s; lastIndex = index[s] ?? 0 }
+            records.source.append(lastIndex)
+            records.sourceKey.append(st.column(1).textValue ?? "")
+            for a in 0..<entity.attributes.count { records.values[a].append(st.column(a + 2)) }
+        }
+        return records
+    }
+}

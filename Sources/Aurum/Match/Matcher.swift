@@ -1,0 +1,333 @@
+import Foundation
+
+/// What matching did for one entity, for the run report.
+public struct MatchSummary: Sendable {
+    public var entity: String
+    public var records: Int
+    public var candidatePairs: Int
+    public var pairsPerRule: [(rule: String, pairs: Int)]
+    public var links: Int
+    public var reviewPairs: Int
+    public var clusters: Int
+    public var sizeDistribution: [(String, Int)]
+    public var possibleChains: Int
+    public var refusedByStewards: Int
+    public var notes: [String]
+    public var model: JSON
+
+    public var json: JSON {
+        .object([
+            ("entity", .string(entity)), ("records", .int(Int64(records))),
+            ("candidate_pairs", .int(Int64(candidatePairs))),
+            ("pairs_per_blocking_rule", .array(pairsPerRule.map { .object([("rule", .string($0.rule)), ("pairs", .int(Int64($0.pairs)))]) })),
+            ("links", .int(Int64(links))), ("review_pairs", .int(Int64(reviewPairs))),
+            ("clusters", .int(Int64(clusters))),
+            ("cluster_sizes", .object(sizeDistribution.map { ($0.0, .int(Int64($0.1))) })),
+            ("possible_chains", .int(Int64(possibleChains))),
+            ("links_refused_by_steward_decisions", .int(Int64(refusedByStewards))),
+            ("notes", .array(notes.map(JSON.string))),
+        ])
+    }
+}
+
+/// Entity resolution for one entity: block, compare, train, score, cluster; records the model,
+/// the scored pairs and returns the clusters for survivorship.
+struct Matcher {
+    let db: SQLiteDatabase
+    let entity: EntitySpec
+    let records: EntityRecords
+    let run: Int64
+    let settings: FunctionSettings
+    var observer: RunObserver = SilentObserver()
+
+    struct Output {
+        var summary: MatchSummary
+        var clusters: Clusterer.Result
+    }
+
+    func match(notes initialNotes: [String] = []) throws -> Output {
+        let spec = entity.match
+        var notes = initialNotes
+        let loc = spec.location
+        let table = EntityBuilder.table(entity.name)
+        let attrs = records.attributes
+        let probabilistic = spec.mode != .deterministic
+
+        // Comparisons and their limits (4 bits of a 64-bit vector each).
+        let comparisons = probabilistic ? spec.comparisons : []
+        if comparisons.count > 16 { throw AurumError(.matching, "at most 16 comparisons are supported, found \(comparisons.count)", at: "\(loc).comparisons") }
+        for c in comparisons {
+            if c.levels.count > 13 { throw AurumError(.matching, "at most 13 levels per comparison, found \(c.levels.count)", at: c.location) }
+            for case .sql(let e) in c.levels {
+                do { try SQLLevelEvaluator.check(e, attributes: attrs, db: db) } catch {
+                    let (msg, hint) = ExpressionChecker.explain(error, columns: attrs.flatMap { ["l.\($0)", "r.\($0)"] })
+                    throw AurumError(.expression, "sql level: \(msg)", at: c.location, hint: hint)
+                }
+            }
+        }
+        let comparators = comparisons.map { Comparator($0, attributes: attrs) }
+        var needTokens = Set<Int>(), needPhonetic = Set<Int>()
+        for c in comparators {
+            for l in c.spec.levels {
+                switch l {
+                case .jaccard: needTokens.insert(c.attribute)
+                case .soundex, .metaphone: needPhonetic.insert(c.attribute)
+                default: break
+                }
+            }
+        }
+        let features = Features(records: records, needTokens: needTokens, needPhonetic: needPhonetic)
+
+        // Blocking: the rules, plus each deterministic rule (its attributes must be equal anyway).
+        var rules = probabilistic ? spec.blocking : []
+        if spec.mode != .probabilistic {
+            for d in spec.deterministic { rules.append(BlockingRule(keys: d.attributes.map(sqlIdent), location: d.location)) }
+        }
+        let blocker = try Blocker(rules: rules, linkType: spec.linkType, records: records, db: db, table: table, location: loc)
+        let counts = blocker.pairCounts()
+        let total = counts.reduce(0, +)
+        if total > spec.pairBudget {
+            let worst = counts.enumerated().max { $0.element < $1.element }!
+            let listing = zip(rules, counts).map { "\($0.description): \($1)" }.joined(separator: "; ")
+            throw AurumError(.matching, "the blocking rules would produce \(total) candidate pairs, over the pair budget of \(spec.pairBudget) (\(listing))",
+                             at: "\(loc).blocking",
+                             hint: "rule '\(rules[worst.offset].description)' produces \(worst.element): add a key to it, or raise match.pair_budget")
+        }
+        observer.note("\(entity.name): blocking " + zip(rules, counts).map { "[\($0.description)] \($1)" }.joined(separator: ", "))
+        let (left, right, perRule) = blocker.pairs()
+        observer.progress("match:\(entity.name)", records: left.count)
+
+        // Train and score.
+        var probability = [Double](repeating: 0, count: left.count)
+        var weights = [Double](repeating: 0, count: left.count)
+        var gammas = [UInt64](repeating: 0, count: left.count)
+        var model: MatchModel?
+        if probabilistic {
+            let trainer = Trainer(comparators: comparators, features: features, records: records, settings: settings)
+            var trained = try train(trainer, comparators: comparators, notes: &notes)
+            gammas = try trainer.gammas(left, right)
+            if spec.prior == nil {
+                trained.prior = try estimatePrior(gammas, model: trained)
+            }
+            model = trained
+            let pw = trained.priorWeight
+            for p in 0..<left.count {
+                var w = pw
+                let g = gammas[p]
+                for (k, c) in trained.comparisons.enumerated() {
+                    let l = Int((g >> (4 * UInt64(k))) & 0xF)
+                    if c.termFrequency && l == 1, case .exact = comparators[k].spec.levels[0] {
+                        w += tfWeight(c, features, comparators[k].attribute, Int(left[p]))
+                    } else {
+                        w += c.weights[l]
+                    }
+                }
+                weights[p] = w
+                probability[p] = MatchModel.probability(w)
+            }
+        }
+        var ruleHit = [Bool](repeating: false, count: left.count)
+        if spec.mode != .probabilistic {
+            let ruleAttrs = spec.deterministic.map { $0.attributes.compactMap { attrs.firstIndex(of: $0) } }
+            for p in 0..<left.count {
+                let i = Int(left[p]), j = Int(right[p])
+                for ra in ruleAttrs where ra.allSatisfy({ a in features.ids[a][i] >= 0 && features.ids[a][i] == features.ids[a][j] }) {
+                    ruleHit[p] = true; break
+                }
+                if ruleHit[p] { probability[p] = 1; weights[p] = .infinity }
+            }
+        }
+
+        // Steward decisions always win.
+        var index: [String: Int32] = [:]
+        index.reserveCapacity(records.count)
+        for r in 0..<records.count { index[records.reference(r)] = Int32(r) }
+        var must: [(Int32, Int32)] = [], cannot: [(Int32, Int32)] = []
+        var cannotSet = Set<UInt64>()
+        for row in try db.query("SELECT source_l, key_l, source_r, key_r, decision FROM match_decisions WHERE entity = ? ORDER BY decided_at, rowid",
+                                [.text(entity.name)]) {
+            guard let a = index["\(row[0].textValue ?? ""):\(row[1].textValue ?? "")"],
+                  let b = index["\(row[2].textValue ?? ""):\(row[3].textValue ?? "")"] else { continue }
+            if row[4].textValue == "must_link" { must.append((a, b)) } else {
+                cannot.append((a, b))
+                cannotSet.insert(UInt64(UInt32(min(a, b))) << 32 | UInt64(UInt32(max(a, b))))
+            }
+        }
+
+        var links: [Clusterer.Link] = []
+        var review = 0
+        try db.run("DELETE FROM match_pairs WHERE entity = ?", [.text(entity.name)])
+        let insert = try db.prepare("INSERT OR REPLACE INTO match_pairs(entity, run_id, source_l, key_l, source_r, key_r, weight, probability, status, levels) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        for p in 0..<left.count {
+            let prob = probability[p]
+            guard ruleHit[p] || prob >= spec.reviewThreshold else { continue }
+            let i = Int(left[p]), j = Int(right[p])
+            let status: String
+            if ruleHit[p] { status = "rule" } else if prob >= spec.linkThreshold { status = "link" } else { status = "review"; review += 1 }
+            if status != "review" && !cannotSet.contains(UInt64(UInt32(i)) << 32 | UInt64(UInt32(j))) {
+                links.append(Clusterer.Link(i: Int32(i), j: Int32(j), weight: weights[p]))
+            }
+            let g = gammas[p]
+            let levels = comparators.indices.map { String((g >> (4 * UInt64($0))) & 0xF) }.joined(separator: ",")
+            // Stored in the order decisions use: by `source:key` text.
+            let (x, y) = records.reference(i) <= records.reference(j) ? (i, j) : (j, i)
+            insert.reset()
+            try insert.bind([.text(entity.name), .integer(run), .text(records.sources[Int(records.source[x])]), .text(records.sourceKey[x]),
+                             .text(records.sources[Int(records.source[y])]), .text(records.sourceKey[y]),
+                             .real(weights[p].isFinite ? weights[p] : 1e9), .real(prob), .text(status), .text(levels)])
+            _ = try insert.step()
+        }
+
+        let result = Clusterer.cluster(count: records.count, links: links, mustLink: must, cannotLink: cannot)
+        let chainWeight = log2(spec.chainBound / (1 - spec.chainBound))
+        let chains = result.weakest.filter { $0.isFinite && $0 < chainWeight }.count
+        if chains > 0 {
+            notes.append("\(chains) cluster(s) hold a link below the chain bound \(Value.format(spec.chainBound)): review them with `aurum review`")
+        }
+        var modelJSON = JSON.null
+        if var m = model {
+            m.notes = notes
+            m.diagnostics.append(("blocking", .array(zip(rules, counts).map { .object([("rule", .string($0.description)), ("pairs", .int(Int64($1)))]) })))
+            modelJSON = m.json
+            try db.run("INSERT OR REPLACE INTO match_models(run_id, entity, model) VALUES (?, ?, ?)",
+                       [.integer(run), .text(entity.name), .text(modelJSON.compact)])
+        }
+        let summary = MatchSummary(entity: entity.name, records: records.count, candidatePairs: left.count,
+                                   pairsPerRule: zip(rules, perRule).map { ($0.description, $1) }, links: links.count,
+                                   reviewPairs: review, clusters: result.clusterCount,
+                                   sizeDistribution: Clusterer.sizeDistribution(result.clusters, count: result.clusterCount),
+                                   possibleChains: chains, refusedByStewards: result.refused, notes: notes, model: modelJSON)
+        return Output(summary: summary, clusters: result)
+    }
+
+    /// The exact level's weight with the value's own frequency in place of u.
+    func tfWeight(_ c: MatchModel.Comparison, _ f: Features, _ attribute: Int, _ record: Int) -> Double {
+        let id = f.ids[attribute][record]
+        let tf = max(f.termFrequency(attribute, id), 1 / Double(max(records.count, 1)))
+        let w = log2(max(c.m[1], 1e-12) / tf)
+        // Never below the next level: a match on a common value is still a match.
+        return max(w, c.weights.count > 2 ? c.weights[2] : 0)
+    }
+
+    // MARK: training
+
+    func train(_ trainer: Trainer, comparators: [Comparator], notes: inout [String]) throws -> MatchModel {
+        let spec = entity.match
+        let t = spec.training
+        let attrs = records.attributes
+        let needU = comparators.contains { $0.spec.u == nil }
+        let u = needU ? try trainer.estimateU(linkType: spec.linkType, count: t.uSamplePairs, seed: t.seed) : []
+        var comps: [MatchModel.Comparison] = comparators.enumerated().map { k, c in
+            let labels = ["null"] + c.spec.levels.map(\.label) + ["else"]
+            let uk = c.spec.u.map { [1] + $0 } ?? u[k]
+            let mk = c.spec.m.map { [1] + $0 } ?? Trainer.initialM(levels: c.levelCount)
+            return MatchModel.Comparison(name: c.spec.name, attribute: c.spec.attribute, labels: labels, m: mk, u: uk,
+                                         weights: [], termFrequency: c.spec.termFrequency, handSet: c.spec.m != nil && c.spec.u != nil)
+        }
+        var diagnostics: [JSON] = []
+        let needM = comparators.contains { $0.spec.m == nil }
+        if needM {
+            let blocks = t.emBlocks.isEmpty ? spec.blocking : t.emBlocks
+            let tb = try Blocker(rules: blocks, linkType: spec.linkType, records: records, db: db,
+                                 table: EntityBuilder.table(entity.name), location: "\(spec.location).training.em_blocks")
+            let counts = tb.pairCounts()
+            var sums = comps.map { [Double](repeating: 0, count: $0.m.count) }
+            var trainedIn = [Int](repeating: 0, count: comps.count)
+            for (b, rule) in blocks.enumerated() {
+                let used = Set(attrs.filter { a in rule.keys.contains { Matcher.mentions($0, a) } })
+                let active = comparators.map { c in
+                    c.spec.m == nil && !used.contains(c.spec.attribute)
+                        && !c.spec.levels.contains { if case .swapped(let o) = $0 { return used.contains(o) } else { return false } }
+                }
+                if !active.contains(true) {
+                    diagnostics.append(.object([("block", .string(rule.description)), ("skipped", .string("every comparison uses this block's attributes"))]))
+                    continue
+                }
+                let keep = counts[b] > t.maxBlockPairs ? Double(t.maxBlockPairs) / Double(counts[b]) : 1
+                let (l, r, _) = tb.pairs(onlyRule: b, keep: keep)
+                if l.count < 10 {
+                    diagnostics.append(.object([("block", .string(rule.description)), ("skipped", .string("only \(l.count) pairs"))]))
+                    continue
+                }
+                let g = try trainer.gammas(l, r)
+                var patterns: [UInt64: Double] = [:]
+                for x in g { patterns[x, default: 0] += 1 }
+                let sorted = patterns.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+                guard let res = Trainer.em(patterns: sorted, active: active, m0: comps.map(\.m), u: comps.map(\.u), lambda0: 0.3,
+                                           maxIterations: t.maxIterations, tolerance: t.tolerance) else {
+                    throw AurumError(.matching, "expectation-maximisation did not converge in \(t.maxIterations) iterations on training block [\(rule.description)] of entity '\(entity.name)'",
+                                     at: "\(spec.location).training",
+                                     hint: "raise training.max_iterations or tolerance, choose other em_blocks, or set m by hand")
+                }
+                if res.lambda < 1e-6 {
+                    notes.append("training block [\(rule.description)] found no matches among its \(l.count) pairs; not used for training")
+                    diagnostics.append(.object([("block", .string(rule.description)), ("skipped", .string("EM found no matches"))]))
+                    continue
+                }
+                for k in comps.indices where active[k] {
+                    for l in sums[k].indices { sums[k][l] += res.m[k][l] }
+                    trainedIn[k] += 1
+                }
+                diagnostics.append(.object([("block", .string(rule.description)), ("pairs", .int(Int64(l.count))),
+                                            ("iterations", .int(Int64(res.iterations))), ("match_share", .double(res.lambda)),
+                                            ("trained", .array(comps.indices.filter { active[$0] }.map { .string(comps[$0].name) }))]))
+            }
+            for k in comps.indices where comparators[k].spec.m == nil {
+                guard trainedIn[k] > 0 else {
+                    throw AurumError(.matching, "comparison '\(comps[k].name)' is never trained: every training block shares its attribute '\(comps[k].attribute)'",
+                                     at: "\(spec.location).training.em_blocks",
+                                     hint: "add a training block that does not use '\(comps[k].attribute)', or set its m by hand")
+                }
+                comps[k].m = sums[k].map { $0 / Double(trainedIn[k]) }
+                comps[k].m[0] = 1
+            }
+        }
+        var guardNotes: [String] = []
+        for k in comps.indices { MatchModel.guardedWeights(&comps[k], notes: &guardNotes) }
+        notes.append(contentsOf: guardNotes)
+        var model = MatchModel(entity: entity.name, comparisons: comps, prior: spec.prior ?? 0.5,
+                               linkThreshold: spec.linkThreshold, reviewThreshold: spec.reviewThreshold)
+        model.diagnostics.append(("training", .array(diagnostics)))
+        model.diagnostics.append(("u_sample_pairs", .int(Int64(t.uSamplePairs))))
+        return model
+    }
+
+    /// The share of matches among the candidate pairs, by EM with m and u held fixed.
+    func estimatePrior(_ gammas: [UInt64], model: MatchModel) throws -> Double {
+        var patterns: [UInt64: Double] = [:]
+        for g in gammas { patterns[g, default: 0] += 1 }
+        guard !patterns.isEmpty else { return 0.5 }
+        let w = model.comparisons.map(\.weights)
+        var lambda = 0.1
+        for _ in 0..<500 {
+            var matches = 0.0, total = 0.0
+            let pl = log2(lambda / (1 - lambda))
+            for (g, c) in patterns {
+                var s = pl
+                for k in w.indices { s += w[k][Int((g >> (4 * UInt64(k))) & 0xF)] }
+                matches += c * MatchModel.probability(s)
+                total += c
+            }
+            let next = min(max(matches / total, 1e-9), 1 - 1e-9)
+            if abs(next - lambda) < 1e-9 { return next }
+            lambda = next
+        }
+        return lambda
+    }
+
+    /// Whether an SQL expression names an attribute (as a whole identifier, quoted or not).
+    static func mentions(_ expr: String, _ attribute: String) -> Bool {
+        if expr.contains("\"\(attribute)\"") { return true }
+        let u = Array(expr.utf8), a = Array(attribute.utf8)
+        guard a.count <= u.count else { return false }
+        func isIdent(_ c: UInt8) -> Bool { c == 95 || (c >= 48 && c <= 57) || ((c | 0x20) >= 97 && (c | 0x20) <= 122) }
+        var i = 0
+        while i + a.count <= u.count {
+            if u[i..<(i + a.count)].elementsEqual(a), i == 0 || !isIdent(u[i - 1]), i + a.count == u.count || !isIdent(u[i + a.count]) {
+                return true
+            }
+            i += 1
+        }
+        return false
+    }
+}
