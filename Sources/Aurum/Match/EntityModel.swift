@@ -227,6 +227,11 @@ public enum SurvivorshipRule: Sendable, Equatable {
 public struct SurvivorshipSpec: Sendable {
     public var defaultRule: SurvivorshipRule = .mostFrequent
     public var attributes: [String: SurvivorshipRule] = [:]
+    /// Config path of the survivorship section (`entities.customer.survivorship`), for messages.
+    public var location: String = ""
+    /// Config path of each attribute's rule, when the catalog knows it better than
+    /// `location` + `.attributes.<name>`.
+    public var ruleLocations: [String: String] = [:]
     public init() {}
     public func rule(for attribute: String) -> SurvivorshipRule { attributes[attribute] ?? defaultRule }
 }
