@@ -188,7 +188,8 @@ extension Reader {
             }
         }
         if let t = n["training"], t.expectMapping() {
-            t.checkKeys(["u_sample_pairs", "em_blocks", "max_iterations", "tolerance", "seed"])
+            t.checkKeys(["u_sample_pairs", "em_blocks", "max_iterations", "tolerance", "seed", "max_block_pairs"])
+            if let v = t["max_block_pairs"]?.int { if v >= 100 { m.training.maxBlockPairs = v } else { t["max_block_pairs"]?.fail("max_block_pairs must be at least 100") } }
             if let v = t["u_sample_pairs"]?.int { if v >= 1000 { m.training.uSamplePairs = v } else { t["u_sample_pairs"]?.fail("u_sample_pairs must be at least 1000") } }
             if let b = t["em_blocks"] {
                 if !b.isSequence { b.fail("expected a list of training blocks (each like a blocking rule)") }

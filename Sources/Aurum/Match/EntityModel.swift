@@ -155,13 +155,13 @@ public struct ComparisonSpec: Sendable {
 
 public struct TrainingSpec: Sendable {
     /// Random record pairs sampled to estimate u.
-    public var uSamplePairs: Int = 2_000_000
+    public var uSamplePairs: Int = 1_000_000
     /// Blocking rules whose pairs train m by expectation-maximisation ([] = derived from the blocking rules).
     public var emBlocks: [BlockingRule] = []
     public var maxIterations: Int = 250
     public var tolerance: Double = 1e-5
     /// Pairs of one training block used at most (a uniform sample of larger blocks).
-    public var maxBlockPairs: Int = 3_000_000
+    public var maxBlockPairs: Int = 1_000_000
     public var seed: UInt64 = 42
     public init() {}
 }

@@ -111,7 +111,7 @@ struct Features: @unchecked Sendable {
 
 /// Turns a comparison's levels into a function of two records: 0 NULL, 1…L the first level that
 /// holds, L+1 none (`else`).
-struct Comparator: @unchecked Sendable {
+final class Comparator: @unchecked Sendable {
     let spec: ComparisonSpec
     let attribute: Int
     /// For the swapped-names level: the other attribute's index.

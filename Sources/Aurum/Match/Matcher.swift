@@ -221,8 +221,15 @@ struct Matcher {
             let labels = ["null"] + c.spec.levels.map(\.label) + ["else"]
             let uk = c.spec.u.map { [1] + $0 } ?? u[k]
             let mk = c.spec.m.map { [1] + $0 } ?? Trainer.initialM(levels: c.levelCount)
+            let unordered = [false] + c.spec.levels.map { l -> Bool in
+                switch l {
+                case .swapped, .sql, .dateTransposed: true
+                default: false
+                }
+            } + [false]
             return MatchModel.Comparison(name: c.spec.name, attribute: c.spec.attribute, labels: labels, m: mk, u: uk,
-                                         weights: [], termFrequency: c.spec.termFrequency, handSet: c.spec.m != nil && c.spec.u != nil)
+                                         weights: [], termFrequency: c.spec.termFrequency, handSet: c.spec.m != nil && c.spec.u != nil,
+                                         unordered: unordered)
         }
         var diagnostics: [JSON] = []
         let needM = comparators.contains { $0.spec.m == nil }

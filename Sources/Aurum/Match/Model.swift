@@ -16,6 +16,9 @@ struct MatchModel {
         var weights: [Double]
         var termFrequency: Bool
         var handSet: Bool
+        /// Per level: whether it is another kind of evidence (swapped names, transposed dates, an
+        /// SQL level) rather than a weaker similarity band, so the ordering guard skips it.
+        var unordered: [Bool] = []
     }
 
     var entity: String
@@ -42,9 +45,15 @@ struct MatchModel {
             notes.append("comparison \(c.name): the '\(c.labels[1])' level learned weight \(fmt(w[1])) (no evidence of a match); set to +1.0")
             w[1] = 1
         }
-        for l in 2..<L where w[l] > w[l - 1] + 1e-9 {
-            notes.append("comparison \(c.name): level '\(c.labels[l])' learned weight \(fmt(w[l])) above the stronger level '\(c.labels[l - 1])' (\(fmt(w[l - 1]))); capped at it")
-            w[l] = w[l - 1]
+        // Similarity bands weaken down the list: a looser band may not weigh more than a tighter one.
+        var tighter = 1
+        for l in 2..<(L - 1) {
+            if c.unordered.indices.contains(l) && c.unordered[l] { continue }
+            if w[l] > w[tighter] + 1e-9 {
+                notes.append("comparison \(c.name): level '\(c.labels[l])' learned weight \(fmt(w[l])) above the stronger level '\(c.labels[tighter])' (\(fmt(w[tighter]))); capped at it")
+                w[l] = w[tighter]
+            }
+            tighter = l
         }
         let maxElse = -1.0
         if w[L - 1] > maxElse {
