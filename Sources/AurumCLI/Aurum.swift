@@ -23,7 +23,8 @@ struct AurumCommand: ParsableCommand {
         commandName: "aurum",
         abstract: "Master-data management and data migration: snapshot, transform, check, integrate, publish.",
         version: "0.1.0",
-        subcommands: [Integrate.self, Run.self, Snapshot.self, Validate.self, Schema.self, Quarantine.self, Generate.self]
+        subcommands: [Integrate.self, Run.self, Snapshot.self, Validate.self, Schema.self, Quarantine.self, Generate.self,
+                      Review.self, Explain.self]
     )
 }
 
