@@ -24,7 +24,7 @@ struct AurumCommand: ParsableCommand {
         abstract: "Master-data management and data migration: snapshot, transform, check, integrate, publish.",
         version: "0.1.0",
         subcommands: [Integrate.self, Run.self, Snapshot.self, Validate.self, Schema.self, Quarantine.self, Generate.self,
-                      Review.self, Explain.self]
+                      Evaluate.self, Review.self, Explain.self]
     )
 }
 
@@ -205,7 +205,7 @@ struct Snapshot: ParsableCommand {
 
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write deterministic synthetic data.", subcommands: [Customers.self])
+        abstract: "Write deterministic synthetic data.", subcommands: [Customers.self, People.self])
 
     struct Customers: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A customer CSV of 12 columns with the mess real exports have.")

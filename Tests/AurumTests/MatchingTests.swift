@@ -194,7 +194,7 @@ import Testing
     @Test func emTrainingLearnsASaneModel() throws {
         // Enough records for EM: the generator's people, 2,000 records in 3 sources.
         let dir = TempDir("matching-em")
-        _ = try PeopleGenerator.write(records: 2000, sources: 3, seed: 5, to: dir.path)
+        try PeopleGenerator.generate(records: 2000, sources: 3, seed: 5, into: dir.path)
         var text = try String(contentsOfFile: Repo.root + "/Benchmarks/matching/people.yaml", encoding: .utf8)
         text = text.replacingOccurrences(of: "      thresholds:", with: "      training: {u_sample_pairs: 100000}\n      thresholds:")
         try text.write(toFile: dir.file("people.yaml"), atomically: true, encoding: .utf8)
@@ -208,13 +208,13 @@ import Testing
             #expect(c.weights[1] > 0, "\(c.name) exact weight \(c.weights[1])")
             #expect(c.weights.last! <= -1, "\(c.name) else weight \(c.weights.last!)")
         }
-        let truth = try PairwiseEvaluation.readTruth(path: dir.file("truth.csv"))
         let names = ["crm": "crm_contacts.csv", "webshop": "webshop_customers.csv", "benefits": "benefits_register.csv"]
-        var predicted: [PairwiseEvaluation.RecordKey: String] = [:]
-        for r in try w.db.query("SELECT source, source_key, golden_id FROM xref") {
-            predicted[PairwiseEvaluation.RecordKey(source: names[r[0].textValue!]!, recordID: r[1].textValue!)] = r[2].textValue!
+        var csv = "source,record_id,cluster_id\n"
+        for r in try w.db.query("SELECT source, source_key, golden_id FROM xref ORDER BY source, source_key") {
+            csv += "\(names[r[0].textValue!]!),\(r[1].textValue!),\(r[2].textValue!)\n"
         }
-        let m = PairwiseEvaluation.evaluate(truth: truth, predicted: predicted)
+        try csv.write(toFile: dir.file("clusters.csv"), atomically: true, encoding: .utf8)
+        let m = try PairwiseEvaluation.evaluate(truthPath: dir.file("truth.csv"), clustersPath: dir.file("clusters.csv"))
         #expect(m.f1 >= 0.95, "precision \(m.precision) recall \(m.recall) F1 \(m.f1)")
     }
 }

@@ -14,19 +14,7 @@ public enum CustomerGenerator {
     static let cities = ["Springfield", "Dublin", "Paris", "München", "Roma", "Madrid", "Kraków", "São Paulo", "Zürich", "Oslo"]
     static let countries = ["US", "IE", "FR", "DE", "IT", "ES", "PL", "BR", "CH", "NO"]
 
-    /// SplitMix64: small, fast, and the same sequence everywhere for a seed.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-        mutating func pick<T>(_ a: [T]) -> T { a[int(a.count)] }
-    }
+    typealias Random = SplitMix64
 
     static func csvField(_ s: String) -> String {
         if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) { return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }

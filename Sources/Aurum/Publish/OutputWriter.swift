@@ -21,6 +21,11 @@ final class FileSink {
         if buffer.count >= 1 << 20 { try flush() }
     }
 
+    func write(_ bytes: [UInt8]) throws {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
     func flush() throws {
         guard !buffer.isEmpty else { return }
         do { try handle.write(contentsOf: buffer) } catch { throw AurumError(.output, "write failed: \(error)", at: path) }
