@@ -118,7 +118,7 @@ final class APIRowReader: RowReader {
         do {
             object = try JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed])
         } catch {
-            throw AurumError(.source, "\(pageLabel): the response is not valid JSON\(contentType): \(syntaxError(body))", at: at)
+            throw AurumError(.source, "\(pageLabel): the response is not valid JSON\(contentType): \(syntaxError(body, error))", at: at)
         }
 
         let path: [String]
@@ -156,7 +156,7 @@ final class APIRowReader: RowReader {
         let hash = hasher.finalize()
         if records > 0, let prev = previousPage, prev.hash == hash, prev.records == records {
             throw AurumError(.source, "\(pageLabel): pagination does not advance: the response is the same as page \(n - 1)'s",
-                             at: at, hint: "check that the API reads the pagination parameters (options.pagination)")
+                             at: at, hint: "does the API read the parameters that options.pagination sends?")
         }
         previousPage = (hash, records)
 
@@ -174,13 +174,19 @@ final class APIRowReader: RowReader {
     }
 
     /// The JSON reader's positioned message for a body JSONSerialization refused.
-    private func syntaxError(_ body: Data) -> String {
+    private func syntaxError(_ body: Data, _ serializationError: Error) -> String {
+        // The JSON reader checks every byte on its way: through all records of an array, or through
+        // a whole object while it looks for a key no response has.
+        var options = JSONReadOptions()
+        let first = body.first { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D) }
+        if first != UInt8(ascii: "[") { options.recordPath = ["\u{0}aurum: no such key"] }
         do {
-            let r = try JSONRecordReader(bytes: [UInt8](body), name: "response", options: JSONReadOptions())
+            let r = try JSONRecordReader(bytes: [UInt8](body), name: "response", options: options)
             while try r.next() != nil {}
-        } catch let e as JSONReadError {
-            return e.line > 0 ? "line \(e.line), column \(e.column): \(e.message)" : e.message
+        } catch let e as JSONReadError where e.line > 0 && !e.message.contains("aurum: no such key") {
+            return "line \(e.line), column \(e.column): \(e.message)"
         } catch {}
+        if let d = (serializationError as NSError).userInfo["NSDebugDescription"] as? String { return d }
         let start = String(decoding: body.prefix(60), as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
         return "it starts with '\(Secrets.scrub(start, settings.secrets))'"
     }

@@ -96,7 +96,7 @@ final class HTTPFetcher {
             case .failed(let problem, let retryable):
                 guard retryable else { throw AurumError(.source, "\(context): \(problem)", at: display(url)) }
                 guard attempt < settings.retry.maxRetries else {
-                    throw AurumError(.source, "\(context): \(problem) (after \(attempt + 1) attempt\(attempt == 0 ? "" : "s"))",
+                    throw AurumError(.source, "\(context): \(problem); gave up after \(attempt + 1) attempt\(attempt == 0 ? "" : "s")",
                                      at: display(url))
                 }
                 delay = backoff(attempt)
@@ -225,7 +225,7 @@ final class HTTPFetcher {
     }
 
     static func format(_ seconds: Double) -> String {
-        seconds == seconds.rounded() && seconds < 1e9 ? String(Int(seconds)) : String(format: "%.2f", seconds)
+        seconds == seconds.rounded() && seconds < 1e9 ? String(Int(seconds)) : String(format: "%g", seconds)
     }
 
     static func reason(_ status: Int) -> String {

@@ -237,6 +237,15 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.deny(sent)
 
+    def route_auth_cross(self):
+        # Page 1 (127.0.0.1) links to page 2 on "localhost": another origin, which must get no credentials.
+        if self.int_param("page", 1) == 1:
+            port = self.server.server_address[1]
+            self.send_json({"data": [{"id": 1}]},
+                           headers={"Link": '<http://localhost:%d/auth/cross?page=2&run=%s>; rel="next"' % (port, self.run)})
+        else:
+            self.send_json({"data": [{"id": 2}]})
+
     def route_auth_bearer(self):
         sent = self.headers.get("Authorization", "")
         if sent == "Bearer " + TOKEN:
