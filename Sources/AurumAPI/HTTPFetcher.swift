@@ -38,7 +38,8 @@ final class HTTPFetcher {
         config.timeoutIntervalForResource = settings.timeout
         config.requestCachePolicy = .reloadIgnoringLocalCacheData
         config.urlCache = nil
-        session = URLSession(configuration: config)
+        let names = settings.auth.compactMap { part -> String? in if case .header(let n, _) = part { n } else { nil } }
+        session = URLSession(configuration: config, delegate: RedirectGuard(origin: settings.url, credentialHeaders: names), delegateQueue: nil)
     }
 
     func close() { session.invalidateAndCancel() }
@@ -109,8 +110,7 @@ final class HTTPFetcher {
 
     private func makeRequest(_ url: URL) -> URLRequest {
         // Credentials go only to the origin of the configured URL, never to a host a `next` link names.
-        let sameOrigin = url.scheme?.lowercased() == settings.url.scheme?.lowercased()
-            && url.host?.lowercased() == settings.url.host?.lowercased() && url.port == settings.url.port
+        let sameOrigin = RedirectGuard.sameOrigin(url, settings.url)
         var target = url
         if sameOrigin {
             for case .query(let name, let value) in settings.auth { target = APIURL.setting(name, value, in: target) }
@@ -247,6 +247,30 @@ final class HTTPFetcher {
         case 504: "Gateway Timeout"
         default: HTTPURLResponse.localizedString(forStatusCode: status).capitalized
         }
+    }
+}
+
+/// Removes the credential headers from a redirect to another origin (scheme, host, port), as a
+/// `next` link to another host gets none. Immutable, hence `Sendable`.
+final class RedirectGuard: NSObject, URLSessionTaskDelegate, Sendable {
+    let origin: URL
+    let credentialHeaders: [String]
+
+    init(origin: URL, credentialHeaders: [String]) {
+        self.origin = origin
+        self.credentialHeaders = credentialHeaders
+    }
+
+    static func sameOrigin(_ a: URL, _ b: URL) -> Bool {
+        a.scheme?.lowercased() == b.scheme?.lowercased() && a.host?.lowercased() == b.host?.lowercased() && a.port == b.port
+    }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                    newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
+        guard let url = request.url, !RedirectGuard.sameOrigin(url, origin) else { return completionHandler(request) }
+        var r = request
+        for name in credentialHeaders { r.setValue(nil, forHTTPHeaderField: name) }
+        completionHandler(r)
     }
 }
 

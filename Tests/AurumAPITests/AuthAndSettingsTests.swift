@@ -59,6 +59,19 @@ import Testing
         #expect(seen.last?.headers["host"]?.hasPrefix("localhost:") == true)
     }
 
+    @Test func aRedirectToAnotherOriginGetsNoCredentials() throws {
+        let run = runID()
+        let r = try readAPI(try apiSpec("connection: '\(b)/auth/redirect?run=\(run)', auth: {api_key: k3y-s3cret-123, token: tok-abc-999}, "
+                                        + "options: {pagination: none}"))
+        #expect(r.records == [["id": .integer(2)]])
+        let seen = try server.requests(run)
+        #expect(seen.map(\.path) == ["/auth/redirect", "/auth/cross"])
+        #expect(seen.first?.headers["x-api-key"] == "k3y-s3cret-123")
+        #expect(seen.first?.headers["authorization"] == "Bearer tok-abc-999")
+        #expect(seen.last?.headers["x-api-key"] == nil)
+        #expect(seen.last?.headers["authorization"] == nil)
+    }
+
     @Test func extraHeaders() throws {
         let run = runID()
         _ = try readAPI(try apiSpec("connection: '\(b)/page?run=\(run)', options: {pagination: none, headers: {X-Tenant: acme, Accept: application/vnd.api+json}}"))

@@ -246,6 +246,14 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.send_json({"data": [{"id": 2}]})
 
+    def route_auth_redirect(self):
+        # A redirect to another origin ("localhost"), which must get no credentials either.
+        port = self.server.server_address[1]
+        self.send_response(302)
+        self.send_header("Location", "http://localhost:%d/auth/cross?page=2&run=%s" % (port, self.run))
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def route_auth_bearer(self):
         sent = self.headers.get("Authorization", "")
         if sent == "Bearer " + TOKEN:
