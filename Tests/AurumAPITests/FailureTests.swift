@@ -129,6 +129,12 @@ import Testing
                 + "(set options.pagination to say how this API pages)")
     }
 
+    @Test func aNextPageNumberNeedsPagePagination() throws {
+        let e = readError(try apiSpec("connection: '\(b)/nextnumber'"))
+        #expect(e == "\(b)/nextnumber: page 1 of source 'api': the response's 'next' is a number, not a URL "
+                + "(for page numbers set options.pagination: {type: page}; for tokens {type: cursor, path: …})")
+    }
+
     @Test func theRequestBudget() throws {
         let run = runID()
         let e = readError(try apiSpec("connection: '\(b)/page?run=\(run)', options: {pagination: {type: page, size: 10}, max_requests: 2}"))

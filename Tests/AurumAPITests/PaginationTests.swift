@@ -70,6 +70,12 @@ import Testing
         #expect(r.pages == 3)
     }
 
+    @Test func halStyleNextHref() throws {
+        let r = try readAPI(try apiSpec("connection: '\(server.base)/hal?run=\(runID())'"))
+        #expect(ids(r) == Array(1 ... 25))
+        #expect(r.pages == 3)
+    }
+
     @Test func nextCursorInTheBodyByDefault() throws {
         let r = try readAPI(try apiSpec("connection: '\(server.base)/auto-cursor?run=\(runID())'"))
         #expect(ids(r) == Array(1 ... 25))

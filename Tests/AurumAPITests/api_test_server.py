@@ -167,6 +167,17 @@ class Handler(BaseHTTPRequestHandler):
     def route_same(self):
         self.send_json({"data": RECORDS[:5]})
 
+    def route_hal(self):
+        # HAL style: {"_embedded"...} is not looked at; records under "items", next under _links.next.href.
+        page = self.int_param("page", 1)
+        body = {"items": RECORDS[(page - 1) * 10: page * 10], "_links": {"self": {"href": "/hal?page=%d" % page}}}
+        if page * 10 < len(RECORDS):
+            body["_links"]["next"] = {"href": "/hal?" + urlencode({"page": page + 1, "run": self.run})}
+        self.send_json(body)
+
+    def route_nextnumber(self):
+        self.send_json({"data": [{"id": 1}], "next": 2})
+
     def route_nexttoken(self):
         self.send_json({"data": [{"id": 1}], "next": "eyJwYWdlIjoyfQ"})
 
