@@ -34,9 +34,11 @@ let package = Package(
         .target(name: "AurumMongo", dependencies: ["Aurum", "CMongoc"]),
         .target(name: "AurumParquetConnector", dependencies: ["Aurum", "AurumParquet"]),
         .target(name: "AurumXML", dependencies: ["Aurum", "CLibXML2", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        // HTTP APIs through URLSession: FoundationNetworking (libcurl) stays out of the core.
+        .target(name: "AurumAPI", dependencies: ["Aurum"]),
         .executableTarget(
             name: "AurumCLI",
-            dependencies: ["Aurum", "AurumMongo", "AurumParquetConnector", "AurumPostgres", "AurumRedis", "AurumXML",
+            dependencies: ["Aurum", "AurumAPI", "AurumMongo", "AurumParquetConnector", "AurumPostgres", "AurumRedis", "AurumXML",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Helpers the test targets share (temporary folders, processes, Python peers).
@@ -51,5 +53,8 @@ let package = Package(
         .testTarget(name: "AurumPostgresTests", dependencies: ["Aurum", "AurumPostgres", "AurumTestSupport"]),
         .testTarget(name: "AurumRedisTests", dependencies: ["Aurum", "AurumRedis", "AurumTestSupport"]),
         .testTarget(name: "AurumMongoTests", dependencies: ["Aurum", "AurumMongo", "AurumTestSupport"]),
+        // Against a local Python HTTP server; the end-to-end test runs the built `aurum`, hence AurumCLI.
+        .testTarget(name: "AurumAPITests", dependencies: ["Aurum", "AurumAPI", "AurumCLI", "AurumTestSupport"],
+                    exclude: ["api_test_server.py"]),
     ]
 )

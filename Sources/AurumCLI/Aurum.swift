@@ -1,5 +1,6 @@
 import ArgumentParser
 import Aurum
+import AurumAPI
 import AurumMongo
 import AurumParquetConnector
 import AurumPostgres
@@ -16,6 +17,7 @@ struct AurumCommand: ParsableCommand {
         AurumRedis.register()
         AurumMongo.register()
         AurumXML.register()
+        AurumAPI.register()
         main(nil)
     }
 

@@ -60,7 +60,14 @@ final class ExcelWorkbook {
                 _ = try archive.extract(entry, to: URL(fileURLWithPath: file), skipCRC32: false)
             }
         } catch {
-            throw AurumError(.source, "cannot read part '\(part)' of the workbook: \(error)", at: path)
+            // ZIPFoundation's inflater errors are internal enums that print as bare case names.
+            let why: String
+            switch "\(error)" {
+            case "corruptedData": why = "its compressed data is corrupt"
+            case "invalidStream": why = "its compressed data is not a deflate stream"
+            default: why = "\(error)"
+            }
+            throw AurumError(.source, "cannot read part '\(part)' of the workbook: \(why)", at: path)
         }
         return try XMLStream(path: file, displayName: "\(path)[\(part)]")
     }
