@@ -156,7 +156,7 @@ extension Reader {
         var m = MatchSpec()
         m.location = n.path
         guard n.expectMapping() else { return m }
-        n.checkKeys(["mode", "link_type", "blocking", "pair_budget", "comparisons", "deterministic", "training", "prior",
+        n.checkKeys(["mode", "link_type", "blocking", "pair_budget", "comparisons", "deterministic", "exclusions", "training", "prior",
                      "thresholds", "chain_bound"])
         let names = attributes.map(\.name)
         if let v = n["mode"]?.enumValue(MatchMode.self, what: "match mode") { m.mode = v }
@@ -185,6 +185,16 @@ extension Reader {
                 guard let list = e.stringList else { continue }
                 for a in list where !names.contains(a) { e.fail(unknownAttribute(a, names)) }
                 m.deterministic.append(DeterministicRule(attributes: list, location: e.path))
+            }
+        }
+        if let x = n["exclusions"] {
+            if !x.isSequence { x.fail("expected a list of rules, each a list of attributes whose comparisons must all disagree") }
+            for e in x.elements {
+                guard let list = e.stringList else { continue }
+                for a in list where !m.comparisons.contains(where: { $0.attribute == a }) {
+                    e.fail("exclusion on '\(a)', which no comparison compares", hint: "add a comparison of '\(a)', or remove it from the rule")
+                }
+                m.exclusions.append(DeterministicRule(attributes: list, location: e.path))
             }
         }
         if let t = n["training"], t.expectMapping() {

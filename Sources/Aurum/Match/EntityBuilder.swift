@@ -33,6 +33,14 @@ struct EntityBuilder {
             for a in attrs {
                 var expr: String
                 if let e = mapping.expressions[a.name] {
+                    // A plain column must exist (SQLite would read an unknown "name" as a string).
+                    if e.hasPrefix("\""), e.hasSuffix("\""), e.count >= 2 {
+                        let name = String(e.dropFirst().dropLast()).replacingOccurrences(of: "\"\"", with: "\"")
+                        if !p.columns.contains(name) {
+                            throw AurumError(.expression, "attribute '\(a.name)': unknown column '\(name)'", at: "\(path).\(a.name)",
+                                             hint: suggestion(name, p.columns).map { "did you mean '\($0)'?" } ?? "columns: \(p.columns.prefix(30).joined(separator: ", "))")
+                        }
+                    }
                     do {
                         _ = try ExpressionChecker.check(e, columns: p.columns, db: db)
                     } catch {

@@ -183,6 +183,10 @@ public struct MatchSpec: Sendable {
     public var pairBudget: Int = 50_000_000
     public var comparisons: [ComparisonSpec] = []
     public var deterministic: [DeterministicRule] = []
+    /// Never link a pair whose comparisons on all of a rule's attributes fell to `else` (both
+    /// values present and unlike): a person with another date of birth is another person, however
+    /// much household data (address, phone) the two records share.
+    public var exclusions: [DeterministicRule] = []
     public var training = TrainingSpec()
     /// Prior probability that a candidate pair matches (nil: estimated by EM over the candidates).
     public var prior: Double? = nil

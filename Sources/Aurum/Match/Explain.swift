@@ -118,13 +118,18 @@ public enum Explainer {
             lines.append(Line(comparison: c.spec.name, attribute: c.spec.attribute, left: ra[c.attribute].textValue, right: rb[c.attribute].textValue,
                               level: mc.labels.indices.contains(l) ? mc.labels[l] : "?", weight: w, note: note))
         }
-        let p = MatchModel.probability(total)
+        var excludedBy: String?
+        for rule in entity.match.exclusions {
+            let ks = rule.attributes.compactMap { a in comparators.firstIndex { $0.spec.attribute == a } }
+            if !ks.isEmpty && ks.allSatisfy({ lines[$0].level == "else" }) { excludedBy = rule.attributes.joined(separator: " & ") }
+        }
+        let p = excludedBy == nil ? MatchModel.probability(total) : 0
         let (l, r) = a.description <= b.description ? (a, b) : (b, a)
         let decision = try db.scalar("SELECT decision FROM match_decisions WHERE entity = ? AND source_l = ? AND key_l = ? AND source_r = ? AND key_r = ?",
                                      [.text(entity.name), .text(l.source), .text(l.key), .text(r.source), .text(r.key)])?.textValue
         let stored = try db.scalar("SELECT status FROM match_pairs WHERE entity = ? AND source_l = ? AND key_l = ? AND source_r = ? AND key_r = ?",
                                    [.text(entity.name), .text(l.source), .text(l.key), .text(r.source), .text(r.key)])?.textValue
-        let status = stored ?? (p >= model.linkThreshold ? "link (not a candidate pair: no blocking rule brings them together)"
+        let status = excludedBy.map { "excluded: \($0) disagree" } ?? stored ?? (p >= model.linkThreshold ? "link (not a candidate pair: no blocking rule brings them together)"
             : p >= model.reviewThreshold ? "review (not a candidate pair)" : "no link")
         func golden(_ x: RecordRef) throws -> Int64? {
             try db.scalar("SELECT golden_id FROM xref WHERE entity = ? AND source = ? AND source_key = ?", [.text(entity.name), .text(x.source), .text(x.key)])

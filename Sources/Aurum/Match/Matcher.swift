@@ -102,6 +102,7 @@ struct Matcher {
         var weights = [Double](repeating: 0, count: left.count)
         var gammas = [UInt64](repeating: 0, count: left.count)
         var model: MatchModel?
+        var excluded = 0
         if probabilistic {
             let trainer = Trainer(comparators: comparators, features: features, records: records, settings: settings)
             var trained = try train(trainer, comparators: comparators, notes: &notes)
@@ -111,7 +112,20 @@ struct Matcher {
             }
             model = trained
             let pw = trained.priorWeight
+            // Exclusions: the comparisons of each rule's attributes, and their `else` level.
+            let exclusions: [[(Int, UInt64)]] = spec.exclusions.map { rule in
+                rule.attributes.compactMap { a in
+                    comparators.firstIndex { $0.spec.attribute == a }.map { ($0, UInt64(comparators[$0].levelCount - 1)) }
+                }
+            }
             for p in 0..<left.count {
+                let g0 = gammas[p]
+                if exclusions.contains(where: { r in !r.isEmpty && r.allSatisfy { (k, e) in (g0 >> (4 * UInt64(k))) & 0xF == e } }) {
+                    weights[p] = -.infinity
+                    probability[p] = 0
+                    excluded += 1
+                    continue
+                }
                 var w = pw
                 let g = gammas[p]
                 for (k, c) in trained.comparisons.enumerated() {
@@ -181,6 +195,7 @@ struct Matcher {
         let result = Clusterer.cluster(count: records.count, links: links, mustLink: must, cannotLink: cannot)
         let chainWeight = log2(spec.chainBound / (1 - spec.chainBound))
         let chains = result.weakest.filter { $0.isFinite && $0 < chainWeight }.count
+        if excluded > 0 { notes.append("\(excluded) candidate pair(s) excluded by match.exclusions") }
         if chains > 0 {
             notes.append("\(chains) cluster(s) hold a link below the chain bound \(Value.format(spec.chainBound)): review them with `aurum review`")
         }
