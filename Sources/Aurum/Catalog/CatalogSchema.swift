@@ -28,7 +28,9 @@ public enum CatalogSchema {
         "rules": { "type": "array", "items": { "$ref": "#/$defs/rule" } },
         "quality": { "$ref": "#/$defs/quality" },
         "integration": { "$ref": "#/$defs/integration" },
-        "outputs": { "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/output" } }
+        "entities": { "type": "object", "description": "Entities built by matching and survivorship, by name.",
+          "additionalProperties": { "$ref": "#/$defs/entity" } },
+        "outputs": { "type": "array", "items": { "$ref": "#/$defs/output" } }
       }
     },
     "stringOrList": { "oneOf": [ { "type": "string" }, { "type": "array", "items": { "type": "string" } } ] },
@@ -106,7 +108,63 @@ public enum CatalogSchema {
         "format": { "enum": ["csv", "tsv", "json", "ndjson", "sqlite", "parquet", "excel", "postgresql", "mongodb", "redis"] },
         "path": { "type": "string" },
         "table": { "type": "string" },
-        "partition": { "$ref": "#/$defs/partition" }
+        "partition": { "$ref": "#/$defs/partition" },
+        "data": { "type": "string", "pattern": "^(integrated|golden|xref|pairs)(\\.[A-Za-z_][A-Za-z0-9_]*)?$",
+          "description": "What to write: integrated rows, or an entity's golden records, xref or scored pairs (golden.person)." }
+      }
+    },
+    "standardizer": { "oneOf": [
+      { "enum": ["trim", "lower", "upper", "fold_accents", "punctuation", "digits", "nickname", "email", "phone", "postcode", "date"] },
+      { "type": "object", "additionalProperties": false, "properties": { "date": { "$ref": "#/$defs/stringOrList" }, "sql": { "type": "string" } } } ] },
+    "level": { "oneOf": [
+      { "enum": ["exact", "soundex", "double_metaphone", "day_month_transposed"] },
+      { "type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": false, "properties": {
+        "jaro_winkler": { "type": "number", "minimum": 0, "maximum": 1 }, "jaccard": { "type": "number", "minimum": 0, "maximum": 1 },
+        "levenshtein": { "type": "integer", "minimum": 0 }, "damerau_levenshtein": { "type": "integer", "minimum": 0 },
+        "abs_diff": { "type": "number", "minimum": 0 }, "rel_diff": { "type": "number", "minimum": 0 },
+        "date_days": { "type": "integer", "minimum": 0 }, "swapped_with": { "type": "string" }, "sql": { "type": "string" } } } ] },
+    "blockingRule": { "oneOf": [ { "$ref": "#/$defs/stringOrList" },
+      { "type": "object", "required": ["keys"], "additionalProperties": false, "properties": { "keys": { "$ref": "#/$defs/stringOrList" } } } ] },
+    "survivorshipRule": { "oneOf": [
+      { "enum": ["source_priority", "most_frequent", "longest", "most_complete", "first", "last", "average", "sum"] },
+      { "type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": false, "properties": {
+        "source_priority": { "type": "array", "items": { "type": "string" } }, "most_recent": { "type": "string" },
+        "custom": { "type": "string" } } } ] },
+    "entity": {
+      "type": "object", "required": ["attributes", "sources"], "additionalProperties": false,
+      "properties": {
+        "attributes": { "oneOf": [ { "type": "array", "items": { "type": "string" } },
+          { "type": "object", "additionalProperties": { "oneOf": [ { "type": "null" }, { "$ref": "#/$defs/standardizer" },
+            { "type": "array", "items": { "$ref": "#/$defs/standardizer" } },
+            { "type": "object", "additionalProperties": false, "properties": {
+              "type": { "enum": ["text", "date", "number"] },
+              "standardize": { "oneOf": [ { "$ref": "#/$defs/standardizer" }, { "type": "array", "items": { "$ref": "#/$defs/standardizer" } } ] } } } ] } } ] },
+        "sources": { "type": "object", "description": "Per source: attribute → column or SQL expression.",
+          "additionalProperties": { "oneOf": [ { "type": "array", "items": { "type": "string" } },
+            { "type": "object", "additionalProperties": { "type": "string" } } ] } },
+        "match": { "type": "object", "additionalProperties": false, "properties": {
+          "mode": { "enum": ["probabilistic", "deterministic", "both"] },
+          "link_type": { "enum": ["link_and_dedupe", "link_only", "dedupe_only"] },
+          "blocking": { "type": "array", "items": { "$ref": "#/$defs/blockingRule" } },
+          "pair_budget": { "type": "integer", "minimum": 1 },
+          "comparisons": { "type": "object", "additionalProperties": { "oneOf": [ { "type": "array", "items": { "$ref": "#/$defs/level" } },
+            { "type": "object", "required": ["levels"], "additionalProperties": false, "properties": {
+              "attribute": { "type": "string" }, "levels": { "type": "array", "items": { "$ref": "#/$defs/level" } },
+              "term_frequency": { "type": "boolean" },
+              "m": { "type": "array", "items": { "type": "number" } }, "u": { "type": "array", "items": { "type": "number" } } } } ] } },
+          "deterministic": { "type": "array", "items": { "$ref": "#/$defs/stringOrList" } },
+          "exclusions": { "type": "array", "items": { "$ref": "#/$defs/stringOrList" } },
+          "training": { "type": "object", "additionalProperties": false, "properties": {
+            "u_sample_pairs": { "type": "integer", "minimum": 1000 }, "em_blocks": { "type": "array", "items": { "$ref": "#/$defs/blockingRule" } },
+            "max_iterations": { "type": "integer", "minimum": 1 }, "tolerance": { "type": "number", "exclusiveMinimum": 0 },
+            "seed": { "type": "integer" }, "max_block_pairs": { "type": "integer", "minimum": 100 } } },
+          "prior": { "type": "number", "exclusiveMinimum": 0, "maximum": 1 },
+          "thresholds": { "type": "object", "additionalProperties": false, "properties": {
+            "link": { "type": "number", "minimum": 0, "maximum": 1 }, "review": { "type": "number", "minimum": 0, "maximum": 1 } } },
+          "chain_bound": { "type": "number", "minimum": 0, "maximum": 1 } } },
+        "survivorship": { "type": "object", "additionalProperties": false, "properties": {
+          "default": { "$ref": "#/$defs/survivorshipRule" },
+          "attributes": { "type": "object", "additionalProperties": { "$ref": "#/$defs/survivorshipRule" } } } }
       }
     },
     "integrationConfig": {

@@ -14,6 +14,8 @@ public struct MatchSummary: Sendable {
     public var refusedByStewards: Int
     public var notes: [String]
     public var model: JSON
+    /// Wall-clock seconds per phase of matching, in order.
+    public var seconds: [(String, Double)] = []
 
     public var json: JSON {
         .object([
@@ -26,6 +28,7 @@ public struct MatchSummary: Sendable {
             ("possible_chains", .int(Int64(possibleChains))),
             ("links_refused_by_steward_decisions", .int(Int64(refusedByStewards))),
             ("notes", .array(notes.map(JSON.string))),
+            ("seconds", .object(seconds.map { ($0.0, .double(($0.1 * 1000).rounded() / 1000)) })),
         ])
     }
 }
@@ -46,6 +49,13 @@ struct Matcher {
     }
 
     func match(notes initialNotes: [String] = []) throws -> Output {
+        var seconds: [(String, Double)] = []
+        var clock = Date()
+        func lap(_ phase: String) {
+            let now = Date()
+            seconds.append((phase, now.timeIntervalSince(clock)))
+            clock = now
+        }
         let spec = entity.match
         var notes = initialNotes
         let loc = spec.location
@@ -77,6 +87,7 @@ struct Matcher {
             }
         }
         let features = Features(records: records, needTokens: needTokens, needPhonetic: needPhonetic)
+        lap("features")
 
         // Blocking: the rules, plus each deterministic rule (its attributes must be equal anyway).
         var rules = probabilistic ? spec.blocking : []
@@ -84,6 +95,7 @@ struct Matcher {
             for d in spec.deterministic { rules.append(BlockingRule(keys: d.attributes.map(sqlIdent), location: d.location)) }
         }
         let blocker = try Blocker(rules: rules, linkType: spec.linkType, records: records, db: db, table: table, location: loc)
+        lap("blocking keys")
         let counts = blocker.pairCounts()
         let total = counts.reduce(0, +)
         if total > spec.pairBudget {
@@ -95,6 +107,7 @@ struct Matcher {
         }
         observer.note("\(entity.name): blocking " + zip(rules, counts).map { "[\($0.description)] \($1)" }.joined(separator: ", "))
         let (left, right, perRule) = blocker.pairs()
+        lap("candidate pairs")
         observer.progress("match:\(entity.name)", records: left.count)
 
         // Train and score.
@@ -106,10 +119,13 @@ struct Matcher {
         if probabilistic {
             let trainer = Trainer(comparators: comparators, features: features, records: records, settings: settings)
             var trained = try train(trainer, comparators: comparators, notes: &notes)
+            lap("train")
             gammas = try trainer.gammas(left, right)
+            lap("compare candidates")
             if spec.prior == nil {
                 trained.prior = try estimatePrior(gammas, model: trained)
             }
+            lap("prior")
             model = trained
             let pw = trained.priorWeight
             // Exclusions: the comparisons of each rule's attributes, and their `else` level.
@@ -152,6 +168,7 @@ struct Matcher {
             }
         }
 
+        lap("score")
         // Steward decisions always win.
         var index: [String: Int32] = [:]
         index.reserveCapacity(records.count)
@@ -192,8 +209,10 @@ struct Matcher {
             _ = try insert.step()
         }
 
+        lap("decisions and stored pairs")
         let result = Clusterer.cluster(count: records.count, links: links, mustLink: must, cannotLink: cannot)
         let chainWeight = log2(spec.chainBound / (1 - spec.chainBound))
+        lap("cluster")
         let chains = result.weakest.filter { $0.isFinite && $0 < chainWeight }.count
         if excluded > 0 { notes.append("\(excluded) candidate pair(s) excluded by match.exclusions") }
         if chains > 0 {
@@ -207,11 +226,13 @@ struct Matcher {
             try db.run("INSERT OR REPLACE INTO match_models(run_id, entity, model) VALUES (?, ?, ?)",
                        [.integer(run), .text(entity.name), .text(modelJSON.compact)])
         }
+        lap("store model")
         let summary = MatchSummary(entity: entity.name, records: records.count, candidatePairs: left.count,
                                    pairsPerRule: zip(rules, perRule).map { ($0.description, $1) }, links: links.count,
                                    reviewPairs: review, clusters: result.clusterCount,
                                    sizeDistribution: Clusterer.sizeDistribution(result.clusters, count: result.clusterCount),
-                                   possibleChains: chains, refusedByStewards: result.refused, notes: notes, model: modelJSON)
+                                   possibleChains: chains, refusedByStewards: result.refused, notes: notes, model: modelJSON,
+                                   seconds: seconds)
         return Output(summary: summary, clusters: result)
     }
 

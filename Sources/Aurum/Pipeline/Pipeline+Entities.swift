@@ -15,12 +15,17 @@ extension Pipeline {
             let outcome: EntityOutcome = try step("match:\(entity.name)", warehouse, run, &state, observer) { _ in
                 let r = try db.transaction { () throws -> (EntityOutcome, Int) in
                     var notes = EntityBuilder.Notes()
+                    let t0 = Date()
                     let records = try EntityBuilder(db: db, entity: entity, prepared: prepared).build(notes: &notes)
+                    let built = Date().timeIntervalSince(t0)
                     var matcher = Matcher(db: db, entity: entity, records: records, run: run, settings: catalog.functions)
                     matcher.observer = observer
-                    let m = try matcher.match(notes: notes.messages)
+                    var m = try matcher.match(notes: notes.messages)
+                    let t1 = Date()
                     let g = try GoldenStage.build(entity: entity, records: records, clusters: m.clusters.clusters,
                                                   clusterCount: m.clusters.clusterCount, db: db, run: run)
+                    m.summary.seconds.insert(("build records", built), at: 0)
+                    m.summary.seconds.append(("golden records", Date().timeIntervalSince(t1)))
                     return (EntityOutcome(match: m.summary, golden: g), records.count)
                 }
                 return (r.0, r.1, r.0.golden.goldenRecords)
