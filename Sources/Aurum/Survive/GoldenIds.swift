@@ -10,6 +10,8 @@ public struct PreviousGoldenState: Sendable, Equatable {
     public var recordCounts: [Int64: Int]
     /// The largest golden id ever minted for the entity (0 when none).
     public var maxMinted: Int64
+    /// Records of the previous xref that are no longer among the records.
+    public var vanished: [RecordRef] = []
 
     public init(ids: [Int64], active: [Int64: Int64] = [:], recordCounts: [Int64: Int] = [:], maxMinted: Int64 = 0) {
         self.ids = ids; self.active = active; self.recordCounts = recordCounts; self.maxMinted = maxMinted
@@ -172,6 +174,12 @@ public enum GoldenIds {
 
     /// Reads the entity's previous state from the warehouse (xref and golden_ids) for `records`.
     public static func loadPrevious(entity: String, records: EntityRecords, db: SQLiteDatabase) throws -> PreviousGoldenState {
+        try loadPrevious(entity: entity, records: records, byKey: RecordKeyOrder(records), db: db)
+    }
+
+    /// The same, with the records already in key order: a merge join of that order with the xref's
+    /// primary-key order, so no index of a million keys is built.
+    static func loadPrevious(entity: String, records: EntityRecords, byKey: RecordKeyOrder, db: SQLiteDatabase) throws -> PreviousGoldenState {
         var state = PreviousGoldenState.none(records: records.count)
         for row in try db.query("SELECT golden_id, created_run FROM golden_ids WHERE entity = ? AND status = 'active'", [.text(entity)]) {
             if case .integer(let id) = row[0], case .integer(let run) = row[1] { state.active[id] = run }
@@ -179,11 +187,11 @@ public enum GoldenIds {
         if case .integer(let m)? = try db.scalar("SELECT max(golden_id) FROM golden_ids WHERE entity = ?", [.text(entity)]) {
             state.maxMinted = m
         }
-        let st = try db.prepare("SELECT source, source_key, golden_id FROM xref WHERE entity = ?")
+        // Both sides in BINARY (byte) order of (source, key), as the primary key stores them.
+        let st = try db.prepare("SELECT source, source_key, golden_id FROM xref WHERE entity = ? ORDER BY source, source_key")
         try st.bind([.text(entity)])
-        var index: [[String: Int32]]? = nil
-        var sourceIndex: [String: Int] = [:]
-        for (i, s) in records.sources.enumerated() { sourceIndex[s] = i }
+        let order = byKey.order
+        var i = 0
         while try st.step() {
             guard case .text(let source) = st.column(0), case .text(let key) = st.column(1),
                   case .integer(let id) = st.column(2) else { continue }
@@ -192,26 +200,79 @@ public enum GoldenIds {
                                  at: db.path, hint: "the warehouse's golden tables are inconsistent; restore it or rebuild the entity")
             }
             state.recordCounts[id, default: 0] += 1
-            if index == nil { index = try keyIndex(records) }
-            if let s = sourceIndex[source], let r = index![s][key] { state.ids[Int(r)] = id }
+            var cmp = -1
+            while i < order.count {
+                let r = Int(order[i])
+                cmp = Survivorship.compareBytes(records.sources[Int(records.source[r])], source)
+                if cmp == 0 { cmp = Survivorship.compareBytes(records.sourceKey[r], key) }
+                if cmp >= 0 { break }
+                i += 1
+            }
+            if cmp == 0 {
+                state.ids[Int(order[i])] = id
+                i += 1
+            } else {
+                state.vanished.append(.init(source: source, key: key))
+            }
         }
         return state
     }
+}
 
-    /// Per source: source key → record. Refuses duplicate keys (the xref needs one row per record).
-    static func keyIndex(_ records: EntityRecords) throws -> [[String: Int32]] {
-        var index = Array(repeating: [String: Int32](), count: records.sources.count)
-        for r in 0..<records.count {
-            let s = Int(records.source[r])
-            if let other = index[s].updateValue(Int32(r), forKey: records.sourceKey[r]) {
-                throw duplicateKey(records, Int(other), r)
+/// `source:key` of a record, as the xref names it.
+public struct RecordRef: Sendable, Hashable {
+    public var source: String
+    public var key: String
+}
+
+/// The records sorted by (source name, source key) in byte order — the xref's primary-key order, so
+/// rows are read by a merge join and inserted at the end of its index. Building it refuses
+/// duplicate keys, which sit next to each other in this order.
+struct RecordKeyOrder {
+    let order: [Int32]
+
+    init(_ records: EntityRecords) throws {
+        let n = records.count
+        let names = records.sources
+        var sourceRank = [Int32](repeating: 0, count: names.count)
+        for (rank, s) in names.indices.sorted(by: { Survivorship.compareBytes(names[$0], names[$1]) < 0 }).enumerated() {
+            sourceRank[s] = Int32(rank)
+        }
+        // The first 8 bytes of each key, big-endian: most comparisons end there.
+        var prefix = [UInt64](repeating: 0, count: n)
+        for r in 0..<n {
+            var p: UInt64 = 0
+            var k = 0
+            for b in records.sourceKey[r].utf8 {
+                if k == 8 { break }
+                p |= UInt64(b) << UInt64(56 - 8 * k)
+                k += 1
+            }
+            prefix[r] = p
+        }
+        var order = (0..<Int32(n)).map { $0 }
+        let src = records.source, keys = records.sourceKey
+        order.sort { a, b in
+            let ra = sourceRank[Int(src[Int(a)])], rb = sourceRank[Int(src[Int(b)])]
+            if ra != rb { return ra < rb }
+            let pa = prefix[Int(a)], pb = prefix[Int(b)]
+            if pa != pb { return pa < pb }
+            let c = Survivorship.compareBytes(keys[Int(a)], keys[Int(b)])
+            return c != 0 ? c < 0 : a < b
+        }
+        for i in order.indices.dropFirst() {
+            let a = Int(order[i - 1]), b = Int(order[i])
+            if src[a] == src[b] && prefix[a] == prefix[b] && keys[a].utf8.elementsEqual(keys[b].utf8) {
+                throw GoldenIds.duplicateKey(records, a, b)
             }
         }
-        return index
+        self.order = order
     }
+}
 
+extension GoldenIds {
     static func duplicateKey(_ records: EntityRecords, _ a: Int, _ b: Int) -> AurumError {
-        AurumError(.integration, "entity '\(records.entity)': records \(a + 1) and \(b + 1) share the source key \(records.reference(b))",
+        AurumError(.integration, "entity '\(records.entity)': records \(min(a, b) + 1) and \(max(a, b) + 1) share the source key \(records.reference(b))",
                    hint: "every record of a source needs its own key; declare the source's key columns")
     }
 }

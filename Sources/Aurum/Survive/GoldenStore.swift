@@ -19,13 +19,17 @@ public struct GoldenSummary: Sendable {
     public var unchanged: Int
     /// Golden records that kept their id but gained or lost records.
     public var changed: Int
-    public var lineageRows: Int
+    /// Xref rows inserted, updated or deleted (unchanged records are not rewritten).
+    public var xrefRowsWritten: Int
+    /// Golden values with lineage (the non-null ones).
+    public var lineageValues: Int
     /// Wall-clock seconds per phase (`survive`, `ids`, `golden`, `xref`, `lineage`), in order.
     public var seconds: [(phase: String, seconds: Double)]
 }
 
 /// The golden-record stage of an entity: stable ids, survived values, and the warehouse state
-/// that records them (`golden_<entity>`, xref, golden_lineage, golden_ids, golden_events).
+/// that records them (`golden_<entity>`, `golden_<entity>__lineage`, golden_rules, xref, golden_ids,
+/// golden_events).
 public enum GoldenStage {
     /// Columns of the golden table besides the attributes.
     public static let idColumn = "golden_id", recordsColumn = "__records", sourcesColumn = "__sources"
@@ -42,16 +46,19 @@ public enum GoldenStage {
     ///
     /// Rewritten for the entity: `golden_<entity>` (`golden_id INTEGER PRIMARY KEY`, the attributes
     /// in order, `__records` = record count, `__sources` = distinct source names in catalog order,
-    /// `;`-separated), its xref rows (every record → golden id, this run), its golden_lineage rows
-    /// (one per non-null golden value: rule and contributing `source:key` records, `;`-separated,
-    /// in record order). Added: golden_ids rows of minted ids, status changes of merged and retired
-    /// ids, and one golden_events row per created, split (golden_id = original, other_id = new),
-    /// merged (golden_id = merged, other_id = survivor) and retired id.
+    /// `;`-separated); `golden_<entity>__lineage` (`golden_id`, then per attribute the `source:key`
+    /// records behind the value, `;`-separated, in record order; NULL for a NULL value); its
+    /// golden_rules rows (the rule of each attribute). Updated: xref (new records, records whose
+    /// golden id changed — with this run — and records gone; the rest are left alone). Added:
+    /// golden_ids rows of minted ids, status changes of merged and retired ids, and one
+    /// golden_events row per created, split (golden_id = original, other_id = new), merged
+    /// (golden_id = merged, other_id = survivor) and retired id.
     public static func build(entity: EntitySpec, records: EntityRecords, clusters: [Int32], clusterCount: Int,
                              db: SQLiteDatabase, run: Int64) throws -> GoldenSummary {
         precondition(clusters.count == records.count, "one cluster per record")
         precondition(records.attributes == entity.attributes.map(\.name), "records carry the entity's attributes")
         try checkColumns(entity, records)
+        let byKey = try RecordKeyOrder(records)
         var seconds: [(phase: String, seconds: Double)] = []
         var clock = Date()
         func lap(_ phase: String) {
@@ -65,22 +72,23 @@ public enum GoldenStage {
             let members = ClusterMembers(clusters: clusters, clusterCount: clusterCount)
             let survived = try Survivorship.survive(entity: entity, records: records, members: members, db: db)
             lap("survive")
-            let previous = try GoldenIds.loadPrevious(entity: entity.name, records: records, db: db)
+            let previous = try GoldenIds.loadPrevious(entity: entity.name, records: records, byKey: byKey, db: db)
             let ids = GoldenIds.assign(previous: previous, members: members)
             try writeIds(entity.name, ids, run: run, db: db)
             lap("ids")
             let table = tableName(entity.name)
             try writeGoldenTable(table, records: records, members: members, survived: survived, ids: ids.ids, db: db)
             lap("golden")
-            try writeXref(entity.name, records: records, clusters: clusters, ids: ids.ids, run: run, db: db)
+            let xrefRows = try writeXref(entity.name, records: records, byKey: byKey, previous: previous, clusters: clusters,
+                                         ids: ids.ids, run: run, db: db)
             lap("xref")
-            let lineageRows = try writeLineage(entity.name, records: records, survived: survived, ids: ids.ids, run: run, db: db)
+            let lineageValues = try writeLineage(entity.name, records: records, survived: survived, ids: ids.ids, run: run, db: db)
             lap("lineage")
             try db.execute("RELEASE aurum_golden")
             return GoldenSummary(entity: entity.name, table: table, records: records.count, goldenRecords: clusterCount,
                                  created: ids.created.count, merged: ids.merges.count, split: ids.splitIds,
                                  retired: ids.retired.count, unchanged: ids.unchanged, changed: ids.changed,
-                                 lineageRows: lineageRows, seconds: seconds)
+                                 xrefRowsWritten: xrefRows, lineageValues: lineageValues, seconds: seconds)
         } catch {
             try? db.execute("ROLLBACK TO aurum_golden")
             try? db.execute("RELEASE aurum_golden")
@@ -171,40 +179,67 @@ public enum GoldenStage {
         return sorted ? Array(ids.indices) : ids.indices.sorted { ids[$0] < ids[$1] }
     }
 
-    static func writeXref(_ entity: String, records: EntityRecords, clusters: [Int32], ids: [Int64], run: Int64, db: SQLiteDatabase) throws {
-        try db.run("DELETE FROM xref WHERE entity = ?", [.text(entity)])
-        let st = try db.prepare("INSERT INTO xref(entity, source, source_key, golden_id, run_id) VALUES (?, ?, ?, ?, ?)")
+    /// Writes the xref rows that changed: new records, records whose golden id changed (both with
+    /// this run), and deletes those of records that are gone. Rows go in primary-key order.
+    static func writeXref(_ entity: String, records: EntityRecords, byKey: RecordKeyOrder, previous: PreviousGoldenState,
+                          clusters: [Int32], ids: [Int64], run: Int64, db: SQLiteDatabase) throws -> Int {
+        let delete = try db.prepare("DELETE FROM xref WHERE entity = ? AND source = ? AND source_key = ?")
+        try delete.bind([.text(entity)])
+        for v in previous.vanished {
+            try delete.bind(.text(v.source), at: 2)
+            try delete.bind(.text(v.key), at: 3)
+            try delete.step()
+            delete.resetKeepingBindings()
+        }
+        let st = try db.prepare("""
+            INSERT INTO xref(entity, source, source_key, golden_id, run_id) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT(entity, source, source_key) DO UPDATE SET golden_id = excluded.golden_id, run_id = excluded.run_id
+            """)
         try st.bind([.text(entity)])
         st.bindInt(run, at: 5)
         let sources = records.sources.map(Value.text)
-        do {
-            for r in 0..<records.count {
-                try st.bind(sources[Int(records.source[r])], at: 2)
-                try st.bind(.text(records.sourceKey[r]), at: 3)
-                st.bindInt(ids[Int(clusters[r])], at: 4)
-                try st.step()
-                st.resetKeepingBindings()
-            }
-        } catch let e as SQLiteError where e.code & 0xFF == 19 /* SQLITE_CONSTRAINT */ {
-            _ = try GoldenIds.keyIndex(records)  // names the duplicate key
-            throw e
+        var written = 0
+        for r32 in byKey.order {
+            let r = Int(r32)
+            let id = ids[Int(clusters[r])]
+            if previous.ids[r] == id { continue }
+            try st.bind(sources[Int(records.source[r])], at: 2)
+            try st.bind(.text(records.sourceKey[r]), at: 3)
+            st.bindInt(id, at: 4)
+            try st.step()
+            st.resetKeepingBindings()
+            written += 1
         }
+        return written + previous.vanished.count
     }
 
+    public static func lineageTableName(_ entity: String) -> String { tableName(entity) + "__lineage" }
+
+    /// Rewrites `golden_<entity>__lineage` (one row per golden record, one column of contributing
+    /// records per attribute) and the entity's rows of golden_rules. Returns the number of values
+    /// with lineage.
     static func writeLineage(_ entity: String, records: EntityRecords, survived: SurvivedValues, ids: [Int64], run: Int64,
                              db: SQLiteDatabase) throws -> Int {
-        try db.run("DELETE FROM golden_lineage WHERE entity = ?", [.text(entity)])
-        let st = try db.prepare("INSERT INTO golden_lineage(entity, golden_id, attribute, rule, records, run_id) VALUES (?, ?, ?, ?, ?, ?)")
-        try st.bind([.text(entity)])
-        st.bindInt(run, at: 6)
-        let attributes = records.attributes.map(Value.text)
-        let rules = survived.rules.map { Value.text($0.lineageLabel) }
+        try db.run("DELETE FROM golden_rules WHERE entity = ?", [.text(entity)])
+        let rule = try db.prepare("INSERT INTO golden_rules(entity, attribute, position, rule, run_id) VALUES (?, ?, ?, ?, ?)")
+        for (a, name) in records.attributes.enumerated() {
+            try rule.bind([.text(entity), .text(name), .integer(Int64(a + 1)), .text(survived.rules[a].lineageLabel), .integer(run)])
+            try rule.step()
+            rule.reset()
+        }
+        let t = sqlIdent(lineageTableName(entity))
+        try db.execute("DROP TABLE IF EXISTS \(t)")
+        let cols = records.attributes.map { ", " + sqlIdent($0) + " TEXT" }.joined()
+        try db.execute("CREATE TABLE \(t) (\(idColumn) INTEGER PRIMARY KEY\(cols))")
+        let width = records.attributes.count
+        let st = try db.prepare("INSERT INTO \(t) VALUES (?\(String(repeating: ", ?", count: width)))")
         var text = ""
         text.reserveCapacity(256)
-        var rows = 0
+        var values = 0
         for c in byId(ids) {
-            st.bindInt(ids[c], at: 2)
-            for a in attributes.indices where !survived.values[a][c].isNull {
+            st.bindInt(ids[c], at: 1)
+            for a in 0..<width {
+                if survived.values[a][c].isNull { st.bindNull(at: Int32(a + 2)); continue }
                 text.removeAll(keepingCapacity: true)
                 for r in survived.contributors(attribute: a, cluster: c) {
                     if !text.isEmpty { text += ";" }
@@ -212,15 +247,40 @@ public enum GoldenStage {
                     text += ":"
                     text += records.sourceKey[Int(r)]
                 }
-                try st.bind(attributes[a], at: 3)
-                try st.bind(rules[a], at: 4)
-                try st.bind(.text(text), at: 5)
-                try st.step()
-                st.resetKeepingBindings()
-                rows += 1
+                try st.bind(.text(text), at: Int32(a + 2))
+                values += 1
             }
+            try st.step()
+            st.resetKeepingBindings()
         }
-        return rows
+        return values
+    }
+
+    /// One golden value and where it came from, as `aurum explain` shows it.
+    public struct ValueLineage: Sendable, Equatable {
+        public var attribute: String
+        public var value: Value
+        public var rule: String
+        /// `source:key` of the contributing records, in record order (empty for a NULL value).
+        public var records: [String]
+    }
+
+    /// Every attribute of golden record `goldenId` of `entity`, with its rule and records; nil when
+    /// the entity has no such golden record.
+    public static func lineage(entity: String, goldenId: Int64, db: SQLiteDatabase) throws -> [ValueLineage]? {
+        let rules = try db.query("SELECT attribute, rule FROM golden_rules WHERE entity = ? ORDER BY position", [.text(entity)])
+        guard !rules.isEmpty, try db.tableExists(tableName(entity)), try db.tableExists(lineageTableName(entity)) else { return nil }
+        let names = rules.map { $0[0].textValue ?? "" }
+        let cols = names.map { "g." + sqlIdent($0) + ", l." + sqlIdent($0) }.joined(separator: ", ")
+        let rows = try db.query("""
+            SELECT \(cols) FROM \(sqlIdent(tableName(entity))) AS g JOIN \(sqlIdent(lineageTableName(entity))) AS l USING (\(idColumn))
+            WHERE \(idColumn) = ?
+            """, [.integer(goldenId)])
+        guard let row = rows.first else { return nil }
+        return names.enumerated().map { a, name in
+            ValueLineage(attribute: name, value: row[2 * a], rule: rules[a][1].textValue ?? "",
+                         records: row[2 * a + 1].textValue.map { $0.split(separator: ";").map(String.init) } ?? [])
+        }
     }
 }
 

@@ -154,7 +154,8 @@ CREATE TABLE golden_events (
 );
 CREATE INDEX golden_events_by_id ON golden_events(entity, golden_id);
 
--- The cross-reference: every source record of an entity and its golden id (current state).
+-- The cross-reference: every source record of an entity and its golden id (current state), with
+-- the run that gave the record that id (rows whose id did not change are not rewritten).
 CREATE TABLE xref (
     entity      TEXT NOT NULL,
     source      TEXT NOT NULL,
@@ -165,16 +166,19 @@ CREATE TABLE xref (
 );
 CREATE INDEX xref_by_golden ON xref(entity, golden_id);
 
--- Value lineage: for every golden value, the rule that chose it and the source records it came
--- from (`source:key` separated by ';').
-CREATE TABLE golden_lineage (
+-- Value lineage, part 1: the survivorship rule of each attribute of an entity in its latest run.
+-- Part 2 is a table per entity, `golden_<entity>__lineage` (golden_id INTEGER PRIMARY KEY, then one
+-- TEXT column per attribute): for every golden value, the source records it came from
+-- (`source:key` separated by ';', in record order; NULL where the golden value is NULL). One row
+-- per golden record rather than per value keeps a million-record entity to a few hundred
+-- thousand rows instead of millions.
+CREATE TABLE golden_rules (
     entity     TEXT NOT NULL,
-    golden_id  INTEGER NOT NULL,
     attribute  TEXT NOT NULL,
+    position   INTEGER NOT NULL,
     rule       TEXT NOT NULL,
-    records    TEXT NOT NULL,
     run_id     INTEGER NOT NULL REFERENCES runs(run_id),
-    PRIMARY KEY (entity, golden_id, attribute)
+    PRIMARY KEY (entity, attribute)
 );
 """#),
     ]
