@@ -195,15 +195,20 @@ public enum Explainer {
                                    [.text(entity.name), .integer(id)]).map { RecordRef(source: $0[0].textValue ?? "", key: $0[1].textValue ?? "") }
         var values: [GoldenExplanation.Value_] = []
         let ent = EntityBuilder.table(entity.name)
+        let lineageTable = "\(table)__lineage"
+        let lineage = try db.query("SELECT \(attrs.map(sqlIdent).joined(separator: ", ")) FROM \(sqlIdent(lineageTable)) WHERE golden_id = ?",
+                                   [.integer(id)]).first
+        var rules: [String: String] = [:]
+        for r in try db.query("SELECT attribute, rule FROM golden_rules WHERE entity = ?", [.text(entity.name)]) {
+            rules[r[0].textValue ?? ""] = r[1].textValue
+        }
         for (i, a) in attrs.enumerated() {
-            let lin = try db.query("SELECT rule, records FROM golden_lineage WHERE entity = ? AND golden_id = ? AND attribute = ?",
-                                   [.text(entity.name), .integer(id), .text(a)]).first
             var from: [(RecordRef, String?)] = []
-            for ref in (lin?[1].textValue ?? "").split(separator: ";").compactMap({ RecordRef(String($0)) }) {
+            for ref in (lineage?[i].textValue ?? "").split(separator: ";").compactMap({ RecordRef(String($0)) }) {
                 let v = try db.scalar("SELECT \(sqlIdent(a)) FROM \(sqlIdent(ent)) WHERE source = ? AND source_key = ?", [.text(ref.source), .text(ref.key)])
                 from.append((ref, v?.textValue))
             }
-            values.append(.init(attribute: a, value: row[i].textValue, rule: lin?[0].textValue ?? "?", records: from))
+            values.append(.init(attribute: a, value: row[i].textValue, rule: rules[a] ?? "?", records: from))
         }
         return GoldenExplanation(entity: entity.name, goldenID: id, values: values, members: members)
     }

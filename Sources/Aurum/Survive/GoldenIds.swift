@@ -219,12 +219,6 @@ public enum GoldenIds {
     }
 }
 
-/// `source:key` of a record, as the xref names it.
-public struct RecordRef: Sendable, Hashable {
-    public var source: String
-    public var key: String
-}
-
 /// The records sorted by (source name, source key) in byte order — the xref's primary-key order, so
 /// rows are read by a merge join and inserted at the end of its index. Building it refuses
 /// duplicate keys, which sit next to each other in this order.
