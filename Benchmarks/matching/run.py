@@ -38,8 +38,9 @@ def run_measured(cmd, env=None, log=None):
 
 
 def has_subcommand(binary, name):
-    r = subprocess.run([binary, "help", name], capture_output=True, text=True)
-    return r.returncode == 0 and "Unknown subcommand" not in (r.stdout + r.stderr)
+    """Whether `aurum --help` lists the subcommand."""
+    r = subprocess.run([binary, "--help"], capture_output=True, text=True)
+    return any(line.strip().split(" ")[0] == name for line in r.stdout.splitlines() if line.startswith("  "))
 
 
 def evaluate(binary, truth, clusters):
