@@ -310,6 +310,20 @@ private let femaleNames = Zipf(PeoplePools.femaleGiven, offset: 5)
 private let familyNames = Zipf(PeoplePools.family, offset: 10)
 private let streetNames = Zipf(PeoplePools.streetNames, offset: 8)
 private let emailDomains = Zipf(PeoplePools.emailDomains, offset: 1)
+/// Nicknames by the pools' spelling of a given name (`Stéphane`), so records need no folding.
+private let poolNicknames: [String: [String]] = {
+    var m: [String: [String]] = [:]
+    for n in PeoplePools.maleGiven + PeoplePools.femaleGiven {
+        if let nicks = Nicknames.nicknames[TextFunctions.stripAccents(n).lowercased()] { m[n] = nicks }
+    }
+    return m
+}()
+/// E-mail spelling of the pools' names (`Jean-François` → `jeanfrancois`).
+private let poolASCII: [String: String] = {
+    var m: [String: String] = [:]
+    for n in PeoplePools.maleGiven + PeoplePools.femaleGiven + PeoplePools.family { m[n] = PersonFactory.foldASCII(n) }
+    return m
+}()
 private let cityCumulative: [Int] = {
     var t = 0
     return PeoplePools.cities.map { t += $0.weight; return t }
@@ -489,9 +503,11 @@ private enum PersonFactory {
     }
 
     /// Lower-case ASCII letters only (`Jean-François` → `jeanfrancois`), for e-mail user names.
-    static func ascii(_ s: String) -> String {
+    static func foldASCII(_ s: String) -> String {
         String(decoding: TextFunctions.stripAccents(s).lowercased().utf8.filter { $0 >= 97 && $0 <= 122 }, as: UTF8.self)
     }
+
+    static func ascii(_ s: String) -> String { poolASCII[s] ?? foldASCII(s) }
 
     static func email(given: String, family: String, year: Int, _ r: inout SplitMix64) -> String {
         let g = ascii(given), f = ascii(family)
@@ -579,7 +595,7 @@ private enum RecordNoise {
 
         // Names.
         var given = p.given
-        if let nicks = Nicknames.nicknames[TextFunctions.stripAccents(given).lowercased()], r.chance(0.12) {
+        if let nicks = poolNicknames[given], r.chance(0.12) {
             let n = r.pick(nicks)
             given = n.count <= 2 ? n.uppercased() : n.prefix(1).uppercased() + n.dropFirst()
         }
@@ -655,8 +671,8 @@ private enum RecordNoise {
         switch style.date {
         case .iso: return pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2)
         case .dayFirstSlash:
-            return r.chance(style.unpaddedDate) ? "\(d)/\(m)/\(y)" : pad(d, 2) + "/" + pad(m, 2) + "/" + pad(y, 4)
-        case .dayMonthName: return "\(d) \(months[m - 1]) \(y)"
+            return r.chance(style.unpaddedDate) ? String(d) + "/" + String(m) + "/" + String(y) : pad(d, 2) + "/" + pad(m, 2) + "/" + pad(y, 4)
+        case .dayMonthName: return String(d) + " " + months[m - 1] + " " + String(y)
         case .compact: return pad(y, 4) + pad(m, 2) + pad(d, 2)
         }
     }
@@ -683,14 +699,15 @@ private enum RecordNoise {
 
     static func phone(_ digits: String, _ style: Style, _ r: inout SplitMix64) -> String {
         if r.chance(0.08) { return "" }
-        var d = Array(digits)
+        var d = Array(digits.utf8)
         if r.chance(0.05) {
             // Another number of the same area (a new mobile).
-            for i in 3..<10 { d[i] = Character(String(r.int(i == 3 ? 2...9 : 0...9))) }
+            for i in 3..<10 { d[i] = UInt8(48 + r.int(i == 3 ? 2...9 : 0...9)) }
         }
-        if r.chance(0.015) { d[3 + r.int(7)] = Character(String(r.int(10))) }
+        if r.chance(0.015) { d[3 + r.int(7)] = UInt8(48 + r.int(10)) }
         if r.chance(0.01) { let i = 3 + r.int(6); d.swapAt(i, i + 1) }
-        let a = String(d[0..<3]), x = String(d[3..<6]), l = String(d[6..<10])
+        let a = String(decoding: d[0..<3], as: UTF8.self), x = String(decoding: d[3..<6], as: UTF8.self)
+        let l = String(decoding: d[6..<10], as: UTF8.self)
         switch pickStyle(style.phones, &r) {
         case .parenDash: return "(\(a)) \(x)-\(l)"
         case .dashed: return "\(a)-\(x)-\(l)"
@@ -734,7 +751,7 @@ private enum RecordNoise {
             c[i] = c[i].isNumber ? Character(String(r.int(10))) : r.pick(PersonFactory.postLetters)
         }
         let spaced = String(c)
-        let compact = spaced.replacingOccurrences(of: " ", with: "")
+        let compact = String(decoding: spaced.utf8.filter { $0 != 32 }, as: UTF8.self)
         switch pickStyle(style.postcodes, &r) {
         case .spacedUpper: return spaced
         case .compactUpper: return compact
