@@ -189,6 +189,7 @@ import Testing
         #expect(e.match.comparisons.map(\.levels) == r.entity.match.comparisons.map(\.levels))
         #expect(e.match.comparisons.map(\.termFrequency) == r.entity.match.comparisons.map(\.termFrequency))
         #expect(e.match.training.uSamplePairs == r.entity.match.training.uSamplePairs)
+        #expect(e.match.training.emBlocks.map(\.keys) == r.entity.match.training.emBlocks.map(\.keys))
         for (a, b) in zip(e.sources, r.entity.sources) {
             #expect(a.source == b.source)
             #expect(a.expressions == b.expressions)

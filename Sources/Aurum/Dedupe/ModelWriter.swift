@@ -54,9 +54,15 @@ enum ModelWriter {
         for c in mt.comparisons {
             let levels = "[\(c.levels.map(level).joined(separator: ", "))]"
             let attr = c.attribute == c.name ? "" : "attribute: \(c.attribute), "
-            y += "        \(c.name): " + (c.termFrequency || !attr.isEmpty ? "{\(attr)levels: \(levels)\(c.termFrequency ? ", term_frequency: true" : "")}" : levels) + "\n"
+            let m = c.m.map { ", m: [\($0.map { Value.format(($0 * 1e6).rounded() / 1e6) }.joined(separator: ", "))]" } ?? ""
+            y += "        \(c.name): " + (c.termFrequency || !attr.isEmpty || !m.isEmpty ? "{\(attr)levels: \(levels)\(c.termFrequency ? ", term_frequency: true" : "")\(m)}" : levels) + "\n"
         }
-        y += "      training: {u_sample_pairs: \(mt.training.uSamplePairs)}\n"
+        if mt.training.emBlocks.isEmpty {
+            y += "      training: {u_sample_pairs: \(mt.training.uSamplePairs)}\n"
+        } else {
+            y += "      training:\n        u_sample_pairs: \(mt.training.uSamplePairs)\n        em_blocks:\n"
+            for r in mt.training.emBlocks { y += "          - [\(r.keys.map(scalar).joined(separator: ", "))]\n" }
+        }
         y += "      thresholds: {link: \(Value.format(mt.linkThreshold)), review: \(Value.format(mt.reviewThreshold))}\n"
         y += "    survivorship:\n      default: \(rule(e.survivorship.defaultRule))\n"
         if !e.survivorship.attributes.isEmpty {

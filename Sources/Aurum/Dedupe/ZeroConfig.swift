@@ -357,6 +357,46 @@ public enum ZeroConfig {
         return r
     }
 
+    /// Small inputs leave some comparisons without a training block (EM skips blocks of fewer than
+    /// 10 pairs, and no block may use the attribute it trains): add single-attribute training
+    /// blocks until every comparison has one.
+    static func addTrainingBlocks(_ entity: inout EntitySpec, counts: [Int], records: EntityRecords, db: SQLiteDatabase,
+                                  notes: inout [String]) throws {
+        let minPairs = 10
+        var blocks = zip(entity.match.blocking, counts).map { ($0, $1) }
+        func covered(_ c: ComparisonSpec) -> Bool {
+            blocks.contains { b, n in
+                n >= minPairs && !b.keys.contains { k in Matcher.mentions(k, c.attribute)
+                    || c.levels.contains { if case .swapped(let o) = $0 { return Matcher.mentions(k, o) } else { return false } } }
+            }
+        }
+        let missing = entity.match.comparisons.filter { !covered($0) }
+        guard !missing.isEmpty else { return }
+        let order: [ColumnKind] = [.familyName, .postcode, .dob, .city, .email, .phone, .nationalID, .street, .givenName, .fullName, .gender]
+        let candidates = order.map(\.rawValue).filter { a in entity.attributes.contains { $0.name == a } }
+            .map { BlockingRule(keys: [$0], location: "\(entity.match.location).training.em_blocks") }
+        let cb = try Blocker(rules: candidates, linkType: entity.match.linkType, records: records, db: db,
+                             table: EntityBuilder.table(entity.name), location: entity.match.location)
+        let cc = cb.pairCounts()
+        for c in missing where !covered(c) {
+            let avoid = [c.attribute] + c.levels.compactMap { if case .swapped(let o) = $0 { return o } else { return nil } }
+            guard let i = candidates.indices.first(where: { cc[$0] >= minPairs && cc[$0] <= entity.match.pairBudget && !avoid.contains(candidates[$0].keys[0]) })
+            else { continue }
+            blocks.append((candidates[i], cc[i]))
+        }
+        // Still nothing to learn from (a tiny file): typical m probabilities, set by hand.
+        for k in entity.match.comparisons.indices where !covered(entity.match.comparisons[k]) {
+            let n = entity.match.comparisons[k].levels.count
+            entity.match.comparisons[k].m = n == 1 ? [0.9, 0.1] : [0.85] + Array(repeating: 0.1 / Double(n - 1), count: n - 1) + [0.05]
+            notes.append("comparison '\(entity.match.comparisons[k].name)': too few candidate pairs to train it; m set by hand")
+        }
+        let extra = blocks.dropFirst(counts.count).map(\.0)
+        if !extra.isEmpty {
+            entity.match.training.emBlocks = entity.match.blocking + extra
+            notes.append("training blocks added for small blocks: " + extra.map { "[\($0.description)]" }.joined(separator: ", "))
+        }
+    }
+
     /// Counts each blocking rule's candidate pairs with the engine's own blocker (over the
     /// records as the run will build them) and drops the largest rules until the set fits the budget.
     static func fitBlocking(_ entity: inout EntitySpec, catalog: Catalog, snaps: [SnapshotResult], notes: inout [String]) throws -> [Int] {
@@ -381,6 +421,7 @@ public enum ZeroConfig {
                 notes.append("blocking rule [\(entity.match.blocking[worst].description)] dropped: \(counts[worst]) candidate pairs (\(total) in all, over the pair budget of \(entity.match.pairBudget))")
                 entity.match.blocking.remove(at: worst)
             }
+            try addTrainingBlocks(&entity, counts: counts, records: records, db: wh.db, notes: &notes)
             try wh.db.execute("DROP TABLE IF EXISTS \(sqlIdent(EntityBuilder.table(entity.name)))")
             try wh.endRun(run, error: nil, report: nil)
             return counts
