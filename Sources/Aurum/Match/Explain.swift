@@ -97,7 +97,7 @@ public enum Explainer {
         let comparators = specs.map { Comparator($0, attributes: attrs) }
         var tokens = Set<Int>(), phonetic = Set<Int>()
         for c in comparators { tokens.insert(c.attribute); phonetic.insert(c.attribute) }
-        let f = Features(records: two, needTokens: tokens, needPhonetic: phonetic)
+        let f = Features(records: two, types: entity.attributes.map(\.type), needTokens: tokens, needPhonetic: phonetic)
         let sql = comparators.contains { $0.sqlLevels } ? try SQLLevelEvaluator(records: two, settings: catalog.functions) : nil
         var lines: [Line] = []
         var total = model.priorWeight

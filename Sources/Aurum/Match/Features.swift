@@ -24,7 +24,8 @@ struct Features: @unchecked Sendable {
 
     static let noDate = Int32.min
 
-    init(records: EntityRecords, needTokens: Set<Int>, needPhonetic: Set<Int>) {
+    /// `types[a]` says what attribute `a` holds: dates get day numbers, numbers their value.
+    init(records: EntityRecords, types: [AttributeType], needTokens: Set<Int>, needPhonetic: Set<Int>) {
         let nAttr = records.attributes.count
         ids = Array(repeating: [], count: nAttr)
         valueCounts = Array(repeating: [:], count: nAttr)
@@ -50,11 +51,24 @@ struct Features: @unchecked Sendable {
                     id = Int32(text.count)
                     intern[s] = id
                     text.append(s)
-                    scalars.append(s.unicodeScalars.map(\.value))
-                    number.append(v.doubleValue ?? .nan)
-                    let (dd, m, d) = Features.parseISODate(s)
-                    days.append(dd); month.append(m); day.append(d)
+                    scalars.append([])
+                    number.append(.nan)
+                    days.append(Features.noDate); month.append(0); day.append(0)
                     soundex.append(-2); metaphone.append((-2, -2)); tokens.append([])
+                }
+                // What the attribute's type needs, once per value.
+                switch types.indices.contains(a) ? types[a] : .text {
+                case .text:
+                    if scalars[Int(id)].isEmpty && !s.isEmpty { scalars[Int(id)] = s.unicodeScalars.map(\.value) }
+                case .number:
+                    if number[Int(id)].isNaN { number[Int(id)] = v.doubleValue ?? .nan }
+                    if scalars[Int(id)].isEmpty && !s.isEmpty { scalars[Int(id)] = s.unicodeScalars.map(\.value) }
+                case .date:
+                    if days[Int(id)] == Features.noDate {
+                        let (dd, m, d) = Features.parseISODate(s)
+                        days[Int(id)] = dd; month[Int(id)] = m; day[Int(id)] = d
+                    }
+                    if scalars[Int(id)].isEmpty && !s.isEmpty { scalars[Int(id)] = s.unicodeScalars.map(\.value) }
                 }
                 if needPhonetic.contains(a), soundex[Int(id)] == -2 {
                     soundex[Int(id)] = Features.code(TextFunctions.soundex(s), &codeIntern)

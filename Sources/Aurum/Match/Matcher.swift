@@ -86,7 +86,7 @@ struct Matcher {
                 }
             }
         }
-        let features = Features(records: records, needTokens: needTokens, needPhonetic: needPhonetic)
+        let features = Features(records: records, types: entity.attributes.map(\.type), needTokens: needTokens, needPhonetic: needPhonetic)
         lap("features")
 
         // Blocking: the rules, plus each deterministic rule (its attributes must be equal anyway).
