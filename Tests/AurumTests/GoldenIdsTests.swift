@@ -132,6 +132,17 @@ import Testing
         #expect(try t.xref() == before.0)
         #expect(try t.ids() == before.1)
         #expect(try t.golden() == before.2)
+        // Called outside a transaction, the stage rolls back its own.
+        let run = try t.w.beginRun(catalog: "c.yaml", command: "run")
+        #expect(t.w.db.isInTransaction == false)
+        #expect(throws: AurumError.self) {
+            try GoldenStage.build(entity: t.entity, records: six, clusters: [0, 0, 0, 0, 0, 0], clusterCount: 1, db: t.w.db, run: run)
+        }
+        #expect(t.w.db.isInTransaction == false)
+        #expect(try t.xref() == before.0)
+        #expect(try t.ids() == before.1)
+        #expect(try t.golden() == before.2)
+        #expect(try t.strings("SELECT count(*) FROM golden_events") == ["3"])
     }
 
     @Test func duplicateSourceKeysAreRefused() throws {

@@ -112,6 +112,8 @@ public final class SQLiteDatabase: @unchecked Sendable {
     }
 
     public var changes: Int { Int(sqlite3_changes(handle)) }
+    /// True between BEGIN and COMMIT/ROLLBACK (SQLite is not in autocommit mode).
+    public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
     public func tableExists(_ name: String) throws -> Bool {
