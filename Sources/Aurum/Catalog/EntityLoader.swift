@@ -380,6 +380,7 @@ extension Reader {
 
     func survivorshipSpec(_ n: ConfigNode, attributes: [String]) -> SurvivorshipSpec {
         var s = SurvivorshipSpec()
+        s.location = n.path
         guard n.expectMapping() else { return s }
         n.checkKeys(["default", "attributes"])
         if let d = n["default"], let r = survivorshipRule(d, attributes: attributes) { s.defaultRule = r }
