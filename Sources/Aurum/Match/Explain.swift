@@ -103,7 +103,7 @@ public enum Explainer {
         var total = model.priorWeight
         let table = EntityBuilder.table(entity.name)
         for (k, c) in comparators.enumerated() {
-            let l = Int(c.level(f, 0, 1, sql: sql))
+            let l = Int(f.scalarData.withUnsafeBufferPointer { c.level(f, $0, 0, 1, sql: sql) })
             let mc = model.comparisons[k]
             var w = mc.weights.indices.contains(l) ? mc.weights[l] : 0
             var note: String?
@@ -124,7 +124,7 @@ public enum Explainer {
             if !ks.isEmpty && ks.allSatisfy({ lines[$0].level == "else" }) { excludedBy = rule.attributes.joined(separator: " & ") }
         }
         let p = excludedBy == nil ? MatchModel.probability(total) : 0
-        let (l, r) = a.description <= b.description ? (a, b) : (b, a)
+        let (l, r) = RecordRef.ordered(a, b)
         let decision = try db.scalar("SELECT decision FROM match_decisions WHERE entity = ? AND source_l = ? AND key_l = ? AND source_r = ? AND key_r = ?",
                                      [.text(entity.name), .text(l.source), .text(l.key), .text(r.source), .text(r.key)])?.textValue
         let stored = try db.scalar("SELECT status FROM match_pairs WHERE entity = ? AND source_l = ? AND key_l = ? AND source_r = ? AND key_r = ?",

@@ -8,13 +8,16 @@ import Foundation
 struct Features: @unchecked Sendable {
     /// `ids[a][r]`: the value id of attribute `a` of record `r`, or -1 for NULL.
     var ids: [[Int32]]
-    /// Per value id.
-    var text: [String] = []
-    var scalars: [[UInt32]] = []
+    /// Per value id: its Unicode scalars, as a range of `scalarData` (`scalarOffset` -1: not needed).
+    var scalarData: [UInt32] = []
+    var scalarOffset: [Int] = []
+    var scalarLength: [Int32] = []
+    var count = 0
     var soundex: [Int32] = []
     var metaphone: [(Int32, Int32)] = []
     var tokens: [[Int32]] = []
     var days: [Int32] = []
+    var year: [Int16] = []
     var month: [UInt8] = []
     var day: [UInt8] = []
     var number: [Double] = []
@@ -48,27 +51,29 @@ struct Features: @unchecked Sendable {
                 if let e = intern[s] {
                     id = e
                 } else {
-                    id = Int32(text.count)
+                    id = Int32(count)
+                    count += 1
                     intern[s] = id
-                    text.append(s)
-                    scalars.append([])
+                    scalarOffset.append(-1); scalarLength.append(0)
                     number.append(.nan)
-                    days.append(Features.noDate); month.append(0); day.append(0)
+                    days.append(Features.noDate); year.append(0); month.append(0); day.append(0)
                     soundex.append(-2); metaphone.append((-2, -2)); tokens.append([])
                 }
                 // What the attribute's type needs, once per value.
+                if scalarOffset[Int(id)] < 0 {
+                    scalarOffset[Int(id)] = scalarData.count
+                    scalarData.append(contentsOf: s.unicodeScalars.lazy.map(\.value))
+                    scalarLength[Int(id)] = Int32(scalarData.count - scalarOffset[Int(id)])
+                }
                 switch types.indices.contains(a) ? types[a] : .text {
-                case .text:
-                    if scalars[Int(id)].isEmpty && !s.isEmpty { scalars[Int(id)] = s.unicodeScalars.map(\.value) }
+                case .text: break
                 case .number:
                     if number[Int(id)].isNaN { number[Int(id)] = v.doubleValue ?? .nan }
-                    if scalars[Int(id)].isEmpty && !s.isEmpty { scalars[Int(id)] = s.unicodeScalars.map(\.value) }
                 case .date:
                     if days[Int(id)] == Features.noDate {
-                        let (dd, m, d) = Features.parseISODate(s)
-                        days[Int(id)] = dd; month[Int(id)] = m; day[Int(id)] = d
+                        let (dd, y, m, d) = Features.parseISODate(s)
+                        days[Int(id)] = dd; year[Int(id)] = y; month[Int(id)] = m; day[Int(id)] = d
                     }
-                    if scalars[Int(id)].isEmpty && !s.isEmpty { scalars[Int(id)] = s.unicodeScalars.map(\.value) }
                 }
                 if needPhonetic.contains(a), soundex[Int(id)] == -2 {
                     soundex[Int(id)] = Features.code(TextFunctions.soundex(s), &codeIntern)
@@ -100,19 +105,19 @@ struct Features: @unchecked Sendable {
         return c
     }
 
-    /// `YYYY-MM-DD` → (days since 1970-01-01, month, day); `noDate` when not such a date.
-    static func parseISODate(_ s: String) -> (Int32, UInt8, UInt8) {
+    /// `YYYY-MM-DD` → (days since 1970-01-01, year, month, day); `noDate` when not such a date.
+    static func parseISODate(_ s: String) -> (Int32, Int16, UInt8, UInt8) {
         let u = Array(s.utf8.prefix(10))
-        guard u.count == 10, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-") else { return (noDate, 0, 0) }
+        guard u.count == 10, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-") else { return (noDate, 0, 0, 0) }
         func num(_ r: Range<Int>) -> Int? {
             var v = 0
             for i in r { let d = Int(u[i]) - 48; guard d >= 0 && d <= 9 else { return nil }; v = v * 10 + d }
             return v
         }
         guard let y = num(0..<4), let m = num(5..<7), let d = num(8..<10), (1...12).contains(m), (1...31).contains(d) else {
-            return (noDate, 0, 0)
+            return (noDate, 0, 0, 0)
         }
-        return (Int32(TextFunctions.daysFromCivil(y, m, d)), UInt8(m), UInt8(d))
+        return (Int32(TextFunctions.daysFromCivil(y, m, d)), Int16(y), UInt8(m), UInt8(d))
     }
 
     /// Term frequency of a value of attribute `a`: its share of the attribute's non-null values.
@@ -141,9 +146,14 @@ final class Comparator: @unchecked Sendable {
         sqlLevels = spec.levels.contains { if case .sql = $0 { return true } else { return false } }
     }
 
+    /// `chars` is `f.scalarData`'s storage.
     @inline(__always)
-    func level(_ f: Features, _ i: Int, _ j: Int, sql: SQLLevelEvaluator?) -> UInt8 {
+    func level(_ f: Features, _ chars: UnsafeBufferPointer<UInt32>, _ i: Int, _ j: Int, sql: SQLLevelEvaluator?) -> UInt8 {
         let a = f.ids[attribute][i], b = f.ids[attribute][j]
+        @inline(__always) func sv(_ id: Int32) -> UnsafeBufferPointer<UInt32> {
+            let o = f.scalarOffset[Int(id)]
+            return UnsafeBufferPointer(rebasing: chars[o..<(o + Int(f.scalarLength[Int(id)]))])
+        }
         if a < 0 || b < 0 {
             // A swapped pair may still be recognisable when this side is missing? No: NULL is NULL.
             return 0
@@ -155,12 +165,12 @@ final class Comparator: @unchecked Sendable {
             case .exact: hit = a == b
             case .jaroWinkler(let t):
                 if a == b { hit = true; break }
-                if jw < 0 { jw = TextFunctions.jaroWinkler(f.scalars[Int(a)], f.scalars[Int(b)]) }
+                if jw < 0 { jw = TextFunctions.jaroSimilarity(sv(a), sv(b), winklerScale: 0.1) }
                 hit = jw >= t
             case .levenshtein(let k):
-                hit = a == b || Comparator.withinEdits(f.scalars[Int(a)], f.scalars[Int(b)], k, transpositions: false)
+                hit = a == b || Comparator.withinEdits(sv(a), sv(b), k, transpositions: false)
             case .damerauLevenshtein(let k):
-                hit = a == b || Comparator.withinEdits(f.scalars[Int(a)], f.scalars[Int(b)], k, transpositions: true)
+                hit = a == b || Comparator.withinEdits(sv(a), sv(b), k, transpositions: true)
             case .jaccard(let t): hit = a == b || Comparator.jaccard(f.tokens[Int(a)], f.tokens[Int(b)]) >= t
             case .soundex:
                 let x = f.soundex[Int(a)]
@@ -182,7 +192,7 @@ final class Comparator: @unchecked Sendable {
                 let x = Int(a), y = Int(b)
                 hit = f.days[x] != Features.noDate && f.days[y] != Features.noDate
                     && f.month[x] == f.day[y] && f.day[x] == f.month[y] && f.month[x] != f.day[x]
-                    && f.text[x].utf8.prefix(4).elementsEqual(f.text[y].utf8.prefix(4))
+                    && f.year[x] == f.year[y]
             case .swapped:
                 guard let o = others[k] else { hit = false; break }
                 let ao = f.ids[o][i], bo = f.ids[o][j]
@@ -196,9 +206,9 @@ final class Comparator: @unchecked Sendable {
     }
 
     /// Whether the edit distance is at most `k`, with a cheap length bound first.
-    static func withinEdits(_ a: [UInt32], _ b: [UInt32], _ k: Int, transpositions: Bool) -> Bool {
+    static func withinEdits(_ a: UnsafeBufferPointer<UInt32>, _ b: UnsafeBufferPointer<UInt32>, _ k: Int, transpositions: Bool) -> Bool {
         if abs(a.count - b.count) > k { return false }
-        let d = transpositions ? TextFunctions.damerauLevenshtein(a, b) : TextFunctions.levenshtein(a, b)
+        let d = transpositions ? TextFunctions.osaDistance(a, b) : TextFunctions.levenshteinDistance(a, b)
         return d <= k
     }
 

@@ -110,12 +110,18 @@ struct Matcher {
         lap("candidate pairs")
         observer.progress("match:\(entity.name)", records: left.count)
 
-        // Train and score.
-        var probability = [Double](repeating: 0, count: left.count)
-        var weights = [Double](repeating: 0, count: left.count)
-        var gammas = [UInt64](repeating: 0, count: left.count)
+        // Train and score. Only the pairs at or above the review threshold (or hit by a rule) are
+        // kept past this point, so memory is the candidates' ids and comparison vectors.
+        var gammas = [UInt64]()
         var model: MatchModel?
         var excluded = 0
+        var kept: [Int32] = []
+        var keptWeight: [Double] = []
+        var keptRule: [Bool] = []
+        let ruleAttrs = spec.mode == .probabilistic ? [] : spec.deterministic.map { $0.attributes.compactMap { attrs.firstIndex(of: $0) } }
+        func ruleHolds(_ i: Int, _ j: Int) -> Bool {
+            ruleAttrs.contains { ra in ra.allSatisfy { a in features.ids[a][i] >= 0 && features.ids[a][i] == features.ids[a][j] } }
+        }
         if probabilistic {
             let trainer = Trainer(comparators: comparators, features: features, records: records, settings: settings)
             var trained = try train(trainer, comparators: comparators, notes: &notes)
@@ -128,55 +134,55 @@ struct Matcher {
             lap("prior")
             model = trained
             let pw = trained.priorWeight
+            let reviewWeight = log2(spec.reviewThreshold / (1 - spec.reviewThreshold))
             // Exclusions: the comparisons of each rule's attributes, and their `else` level.
             let exclusions: [[(Int, UInt64)]] = spec.exclusions.map { rule in
                 rule.attributes.compactMap { a in
                     comparators.firstIndex { $0.spec.attribute == a }.map { ($0, UInt64(comparators[$0].levelCount - 1)) }
                 }
             }
+            let tfExact = trained.comparisons.indices.map { k in
+                trained.comparisons[k].termFrequency && { if case .exact = comparators[k].spec.levels[0] { true } else { false } }()
+            }
             for p in 0..<left.count {
-                let g0 = gammas[p]
-                if exclusions.contains(where: { r in !r.isEmpty && r.allSatisfy { (k, e) in (g0 >> (4 * UInt64(k))) & 0xF == e } }) {
-                    weights[p] = -.infinity
-                    probability[p] = 0
+                let g = gammas[p]
+                let i = Int(left[p]), j = Int(right[p])
+                let rule = !ruleAttrs.isEmpty && ruleHolds(i, j)
+                if !rule && exclusions.contains(where: { r in !r.isEmpty && r.allSatisfy { (k, e) in (g >> (4 * UInt64(k))) & 0xF == e } }) {
                     excluded += 1
                     continue
                 }
                 var w = pw
-                let g = gammas[p]
-                for (k, c) in trained.comparisons.enumerated() {
+                for k in trained.comparisons.indices {
                     let l = Int((g >> (4 * UInt64(k))) & 0xF)
-                    if c.termFrequency && l == 1, case .exact = comparators[k].spec.levels[0] {
-                        w += tfWeight(c, features, comparators[k].attribute, Int(left[p]))
+                    if l == 1 && tfExact[k] {
+                        w += tfWeight(trained.comparisons[k], features, comparators[k].attribute, i)
                     } else {
-                        w += c.weights[l]
+                        w += trained.comparisons[k].weights[l]
                     }
                 }
-                weights[p] = w
-                probability[p] = MatchModel.probability(w)
-            }
-        }
-        var ruleHit = [Bool](repeating: false, count: left.count)
-        if spec.mode != .probabilistic {
-            let ruleAttrs = spec.deterministic.map { $0.attributes.compactMap { attrs.firstIndex(of: $0) } }
-            for p in 0..<left.count {
-                let i = Int(left[p]), j = Int(right[p])
-                for ra in ruleAttrs where ra.allSatisfy({ a in features.ids[a][i] >= 0 && features.ids[a][i] == features.ids[a][j] }) {
-                    ruleHit[p] = true; break
+                if rule || w >= reviewWeight {
+                    kept.append(Int32(p)); keptWeight.append(rule ? .infinity : w); keptRule.append(rule)
                 }
-                if ruleHit[p] { probability[p] = 1; weights[p] = .infinity }
+            }
+        } else {
+            for p in 0..<left.count where ruleHolds(Int(left[p]), Int(right[p])) {
+                kept.append(Int32(p)); keptWeight.append(.infinity); keptRule.append(true)
             }
         }
 
         lap("score")
         // Steward decisions always win.
-        var index: [String: Int32] = [:]
-        index.reserveCapacity(records.count)
-        for r in 0..<records.count { index[records.reference(r)] = Int32(r) }
         var must: [(Int32, Int32)] = [], cannot: [(Int32, Int32)] = []
         var cannotSet = Set<UInt64>()
-        for row in try db.query("SELECT source_l, key_l, source_r, key_r, decision FROM match_decisions WHERE entity = ? ORDER BY decided_at, rowid",
-                                [.text(entity.name)]) {
+        let decisions = try db.query("SELECT source_l, key_l, source_r, key_r, decision FROM match_decisions WHERE entity = ? ORDER BY decided_at, rowid",
+                                     [.text(entity.name)])
+        var index: [String: Int32] = [:]
+        if !decisions.isEmpty {
+            index.reserveCapacity(records.count)
+            for r in 0..<records.count { index[records.reference(r)] = Int32(r) }
+        }
+        for row in decisions {
             guard let a = index["\(row[0].textValue ?? ""):\(row[1].textValue ?? "")"],
                   let b = index["\(row[2].textValue ?? ""):\(row[3].textValue ?? "")"] else { continue }
             if row[4].textValue == "must_link" { must.append((a, b)) } else {
@@ -189,23 +195,23 @@ struct Matcher {
         var review = 0
         try db.run("DELETE FROM match_pairs WHERE entity = ?", [.text(entity.name)])
         let insert = try db.prepare("INSERT OR REPLACE INTO match_pairs(entity, run_id, source_l, key_l, source_r, key_r, weight, probability, status, levels) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-        for p in 0..<left.count {
-            let prob = probability[p]
-            guard ruleHit[p] || prob >= spec.reviewThreshold else { continue }
-            let i = Int(left[p]), j = Int(right[p])
+        for (x, p) in kept.enumerated() {
+            let w = keptWeight[x]
+            let prob = keptRule[x] ? 1 : MatchModel.probability(w)
+            let i = Int(left[Int(p)]), j = Int(right[Int(p)])
             let status: String
-            if ruleHit[p] { status = "rule" } else if prob >= spec.linkThreshold { status = "link" } else { status = "review"; review += 1 }
+            if keptRule[x] { status = "rule" } else if prob >= spec.linkThreshold { status = "link" } else { status = "review"; review += 1 }
             if status != "review" && !cannotSet.contains(UInt64(UInt32(i)) << 32 | UInt64(UInt32(j))) {
-                links.append(Clusterer.Link(i: Int32(i), j: Int32(j), weight: weights[p]))
+                links.append(Clusterer.Link(i: Int32(i), j: Int32(j), weight: w))
             }
-            let g = gammas[p]
+            let g = gammas.isEmpty ? 0 : gammas[Int(p)]
             let levels = comparators.indices.map { String((g >> (4 * UInt64($0))) & 0xF) }.joined(separator: ",")
             // Stored in the order decisions use: by `source:key` text.
-            let (x, y) = records.reference(i) <= records.reference(j) ? (i, j) : (j, i)
+            let (a, b) = referenceOrder(i, j) ? (i, j) : (j, i)
             insert.reset()
-            try insert.bind([.text(entity.name), .integer(run), .text(records.sources[Int(records.source[x])]), .text(records.sourceKey[x]),
-                             .text(records.sources[Int(records.source[y])]), .text(records.sourceKey[y]),
-                             .real(weights[p].isFinite ? weights[p] : 1e9), .real(prob), .text(status), .text(levels)])
+            try insert.bind([.text(entity.name), .integer(run), .text(records.sources[Int(records.source[a])]), .text(records.sourceKey[a]),
+                             .text(records.sources[Int(records.source[b])]), .text(records.sourceKey[b]),
+                             .real(w.isFinite ? w : 1e9), .real(prob), .text(status), .text(levels)])
             _ = try insert.step()
         }
 
@@ -234,6 +240,16 @@ struct Matcher {
                                    possibleChains: chains, refusedByStewards: result.refused, notes: notes, model: modelJSON,
                                    seconds: seconds)
         return Output(summary: summary, clusters: result)
+    }
+
+    /// Whether record i's `source:key` sorts before (or equal to) record j's, without building the text.
+    func referenceOrder(_ i: Int, _ j: Int) -> Bool {
+        let si = records.sources[Int(records.source[i])], sj = records.sources[Int(records.source[j])]
+        if si != sj {
+            // `source:key` text order: compare the names, where a name that is a prefix of the other compares by ':'.
+            return (si + ":").utf8.lexicographicallyPrecedes((sj + ":").utf8)
+        }
+        return !records.sourceKey[j].utf8.lexicographicallyPrecedes(records.sourceKey[i].utf8)
     }
 
     /// The exact level's weight with the value's own frequency in place of u.

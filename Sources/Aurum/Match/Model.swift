@@ -179,11 +179,13 @@ struct Trainer {
                     DispatchQueue.concurrentPerform(iterations: threads) { t in
                         let lo = n * t / threads, hi = n * (t + 1) / threads
                         let sql = evaluators[t]
-                        for p in lo..<hi {
-                            let i = Int(l.value[p]), j = Int(r.value[p])
-                            var g: UInt64 = 0
-                            for (k, c) in comps.enumerated() { g |= UInt64(c.level(f, i, j, sql: sql)) << (4 * UInt64(k)) }
-                            box.value[p] = g
+                        f.scalarData.withUnsafeBufferPointer { chars in
+                            for p in lo..<hi {
+                                let i = Int(l.value[p]), j = Int(r.value[p])
+                                var g: UInt64 = 0
+                                for k in 0..<comps.count { g |= UInt64(comps[k].level(f, chars, i, j, sql: sql)) << (4 * UInt64(k)) }
+                                box.value[p] = g
+                            }
                         }
                     }
                 }

@@ -13,6 +13,11 @@ public struct RecordRef: Sendable, Hashable, CustomStringConvertible {
         if key.isEmpty { return nil }
     }
     public var description: String { "\(source):\(key)" }
+
+    /// The pair in the order the warehouse stores pairs and decisions: by the bytes of `source:key`.
+    public static func ordered(_ a: RecordRef, _ b: RecordRef) -> (RecordRef, RecordRef) {
+        b.description.utf8.lexicographicallyPrecedes(a.description.utf8) ? (b, a) : (a, b)
+    }
 }
 
 /// The steward's queue and decisions: pairs in the review band, and must-link / cannot-link
@@ -67,7 +72,7 @@ public enum Steward {
             }
         }
         if a == b { throw AurumError(.matching, "a decision needs two different records") }
-        let (l, r) = a.description <= b.description ? (a, b) : (b, a)
+        let (l, r) = RecordRef.ordered(a, b)
         try db.run("""
             INSERT OR REPLACE INTO match_decisions(entity, source_l, key_l, source_r, key_r, decision, decided_at, decided_by, note)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
