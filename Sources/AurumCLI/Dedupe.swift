@@ -15,7 +15,7 @@ struct Dedupe: ParsableCommand {
     @Option(name: .long, help: "Output folder (created if missing).") var out: String
     @Option(name: .long, help: "Column holding each record's id (excluded from matching; default: the 1-based row number).")
     var idColumn: String?
-    @Option(name: .long, help: "Link probability threshold (default 0.9999).") var threshold: Double?
+    @Option(name: .long, help: "Link probability threshold (default 0.9).") var threshold: Double?
     @Flag(name: .long, help: "Print a JSON summary on standard output.") var json = false
     @Flag(name: .shortAndLong, help: "No progress on standard error.") var quiet = false
 

@@ -327,8 +327,8 @@ public enum ZeroConfig {
         }
         // Small inputs need far fewer random pairs to estimate u than the engine's default.
         m.training.uSamplePairs = min(1_000_000, max(1000, 50 * records))
-        m.linkThreshold = threshold ?? 0.9999
-        m.reviewThreshold = min(0.9, m.linkThreshold)
+        m.linkThreshold = threshold ?? 0.9
+        m.reviewThreshold = min(0.5, m.linkThreshold)
         var s = SurvivorshipSpec()
         s.location = "entities.\(entityName).survivorship"
         s.defaultRule = .mostFrequent

@@ -188,7 +188,8 @@ public struct MatchSpec: Sendable {
     /// much household data (address, phone) the two records share.
     public var exclusions: [DeterministicRule] = []
     public var training = TrainingSpec()
-    /// Prior probability that a candidate pair matches (nil: estimated by EM over the candidates).
+    /// Prior probability that two records, drawn at random, match (nil: estimated as the matches
+    /// EM expects among the candidate pairs over all pairs).
     public var prior: Double? = nil
     /// Link at or above this probability; pairs in [review, link) go to the review queue.
     public var linkThreshold: Double = 0.9

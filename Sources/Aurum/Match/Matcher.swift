@@ -129,7 +129,14 @@ struct Matcher {
             gammas = try trainer.gammas(left, right)
             lap("compare candidates")
             if spec.prior == nil {
-                trained.prior = try estimatePrior(gammas, model: trained)
+                // The matches expected among the candidates (EM with m and u fixed), as a share
+                // of every pair that could be compared: the probability that two random records
+                // match. Probabilities then do not depend on how tight the blocking is.
+                let share = try estimatePrior(gammas, model: trained)
+                let expected = share * Double(left.count)
+                let possible = comparablePairs()
+                trained.prior = min(max(expected / max(possible, 1), 1e-12), 0.5)
+                trained.diagnostics.append(("expected_matches_among_candidates", .double((expected * 10).rounded() / 10)))
             }
             lap("prior")
             model = trained
@@ -240,6 +247,20 @@ struct Matcher {
                                    possibleChains: chains, refusedByStewards: result.refused, notes: notes, model: modelJSON,
                                    seconds: seconds)
         return Output(summary: summary, clusters: result)
+    }
+
+    /// Pairs the link type allows among all records (the population the prior is a share of).
+    func comparablePairs() -> Double {
+        var perSource = [Double](repeating: 0, count: records.sources.count)
+        for s in records.source { perSource[Int(s)] += 1 }
+        let n = Double(records.count)
+        let all = n * (n - 1) / 2
+        let within = perSource.reduce(0) { $0 + $1 * ($1 - 1) / 2 }
+        switch entity.match.linkType {
+        case .linkAndDedupe: return all
+        case .linkOnly: return all - within
+        case .dedupeOnly: return within
+        }
     }
 
     /// Whether record i's `source:key` sorts before (or equal to) record j's, without building the text.

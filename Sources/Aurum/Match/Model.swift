@@ -23,7 +23,7 @@ struct MatchModel {
 
     var entity: String
     var comparisons: [Comparison]
-    /// Probability that a candidate pair matches.
+    /// Probability that two random records match.
     var prior: Double
     var linkThreshold: Double
     var reviewThreshold: Double
