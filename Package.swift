@@ -51,5 +51,8 @@ let package = Package(
         .testTarget(name: "AurumPostgresTests", dependencies: ["Aurum", "AurumPostgres", "AurumTestSupport"]),
         .testTarget(name: "AurumRedisTests", dependencies: ["Aurum", "AurumRedis", "AurumTestSupport"]),
         .testTarget(name: "AurumMongoTests", dependencies: ["Aurum", "AurumMongo", "AurumTestSupport"]),
+        // The built `aurum` against the real servers: faults mid-run, error messages, secrets.
+        .testTarget(name: "AurumServerTests",
+                    dependencies: ["Aurum", "AurumCLI", "AurumPostgres", "AurumRedis", "AurumMongo", "AurumTestSupport"]),
     ]
 )
