@@ -168,9 +168,19 @@ final class PrivateRedis {
         var args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                     "--daemonize", "yes", "--pidfile", "/tmp/aurum-redis-srv-\(port).pid"]
         if let password { args += ["--requirepass", password] }
-        let r = try runProcess(Servers.redisServer, args)
-        guard r.status == 0, waitUntil(5, { portAnswers("127.0.0.1", port) }) else {
-            throw TestSupportFailure("redis-server on port \(port) did not start: \(r.stderr)")
+        // Output to /dev/null: the daemon would hold a pipe open, and reading it would never end.
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Servers.redisServer)
+        p.arguments = args
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        // The daemonizing parent exits at once; reap it directly (Process's own wait can miss it when
+        // the test process's children inherit blocked signals).
+        var status: Int32 = 0
+        _ = waitpid(p.processIdentifier, &status, 0)
+        guard waitUntil(5, { portAnswers("127.0.0.1", port) }) else {
+            throw TestSupportFailure("redis-server on port \(port) did not start")
         }
     }
     deinit { _ = try? cli("SHUTDOWN", "NOSAVE"); try? FileManager.default.removeItem(atPath: "/tmp/aurum-redis-srv-\(port).pid") }
