@@ -3,6 +3,7 @@ import Testing
 @_exported import AurumTestSupport
 import Aurum
 import AurumPostgres
+@testable import AurumMongo
 
 /// The servers these tests run `aurum` against, from the environment `scripts/test.sh` sets. A
 /// server that does not answer skips its tests with the reason, except under CI, where they run and fail.
@@ -202,4 +203,14 @@ final class PrivateRedis {
 struct TestSupportFailure: Error, CustomStringConvertible {
     var description: String
     init(_ d: String) { description = d }
+}
+
+/// The MongoDB test server, through Aurum's own client (for clean-up).
+struct MongoTestClient {
+    let client: MongoClient
+    init() throws { client = try MongoClient(MongoEndpoint(Servers.mongoURL + "/admin?serverSelectionTimeoutMS=2000", credentials: nil)) }
+    func drop(_ database: String) {
+        try? client.dropDatabase(database)
+        client.close()
+    }
 }
