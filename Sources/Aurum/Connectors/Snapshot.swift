@@ -196,7 +196,8 @@ enum Watermarks {
             """, [.text(source), .text(column)]).first?.first?.textValue
     }
 
-    /// Records what a run read (value nil: it read no rows, so the previous value stays in force).
+    /// Records what a run read (the value it resumes from when it read nothing new; nil when it
+    /// never had one and read no rows).
     static func record(_ db: SQLiteDatabase, run: Int64, source: String, column: String, value: String?, rowsRead: Int) throws {
         try db.run("INSERT OR REPLACE INTO watermarks(source, run_id, column_name, value, rows_read, recorded_at) VALUES (?, ?, ?, ?, ?, ?)",
                    [.text(source), .integer(run), .text(column), value.map(Value.text) ?? .null,
