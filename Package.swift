@@ -56,5 +56,8 @@ let package = Package(
         // Against a local Python HTTP server; the end-to-end test runs the built `aurum`, hence AurumCLI.
         .testTarget(name: "AurumAPITests", dependencies: ["Aurum", "AurumAPI", "AurumCLI", "AurumTestSupport"],
                     exclude: ["api_test_server.py"]),
+        // The built `aurum` against the real servers: faults mid-run, error messages, secrets.
+        .testTarget(name: "AurumServerTests",
+                    dependencies: ["Aurum", "AurumCLI", "AurumPostgres", "AurumRedis", "AurumMongo", "AurumTestSupport"]),
     ]
 )

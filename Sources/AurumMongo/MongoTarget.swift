@@ -114,6 +114,8 @@ public final class MongoWriter {
     private let nest: Bool
     private let keyColumns: [String]
     private let setMode: Bool
+    /// Documents acknowledged by the batches written so far (inserted, or matched and upserted).
+    public private(set) var rowsWritten = 0
 
     public init(connection: String, collection: String, credentials: Credentials? = nil, options: [String: JSON] = [:], location: String = "mongodb") throws {
         self.location = location
@@ -239,6 +241,7 @@ public final class MongoWriter {
                     }
                 }
                 total += r.inserted
+                rowsWritten += r.inserted
             } catch {
                 throw error.aurum(.output, at: location)
             }
@@ -315,6 +318,7 @@ public final class MongoWriter {
                     }
                 }
                 total.matched += r.matched; total.modified += r.modified; total.upserted += r.upserted
+                rowsWritten += r.matched + r.upserted
                 start = end
             }
         } catch {
@@ -367,6 +371,8 @@ extension BSONBuilder {
 
 struct MongoTargetConnector: TargetConnector {
     var formats: [OutputFormat] { [.mongodb] }
+    /// Not transactional: a bulk write is unordered, so a failed batch may be partly written.
+    var capabilities: ConnectorCapabilities { [.keyedUpsert, .delete] }
 
     func validate(_ spec: OutputSpec) -> [(String, String)] {
         var problems: [(String, String)] = []
@@ -389,17 +395,26 @@ struct MongoTargetConnector: TargetConnector {
         defer { w.close() }
         let mode = (try? MongoWriter.settings(spec.options).write) ?? "replace"
         let n: Int
-        switch mode {
-        case "upsert":
-            var all: [[Value]] = []
-            while let r = try rows.next() { all.append(r) }
-            let r = try w.upsert(columns: rows.columns, rows: all)
-            n = r.matched + r.upserted
-        case "append":
-            n = try w.insert(columns: rows.columns) { try rows.next() }
-        default:
-            try w.drop()
-            n = try w.insert(columns: rows.columns) { try rows.next() }
+        do {
+            switch mode {
+            case "upsert":
+                var all: [[Value]] = []
+                while let r = try rows.next() { all.append(r) }
+                let r = try w.upsert(columns: rows.columns, rows: all)
+                n = r.matched + r.upserted
+            case "append":
+                n = try w.insert(columns: rows.columns) { try rows.next() }
+            default:
+                try w.drop()
+                n = try w.insert(columns: rows.columns) { try rows.next() }
+            }
+        } catch {
+            // Batches are unordered bulk writes: the failed one may be partly written, so the count is
+            // of the batches acknowledged before it. `replace` and `upsert` converge when run again.
+            var e = (error as? AurumError) ?? AurumError(.output, "\(error)", at: spec.location)
+            e.message += " (\(w.rowsWritten) rows written in earlier batches)"
+            e.rowsCommitted = w.rowsWritten
+            throw e
         }
         let base = Secrets.redact(conn)
         return (base + (base.contains("?") ? "&" : "?") + "collection=\(coll)", n)

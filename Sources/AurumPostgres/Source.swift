@@ -12,10 +12,18 @@ public enum PostgresReadMethod: String, Sendable, CaseIterable {
 /// The `postgresql` source: a table name or a SELECT, streamed (never loaded whole).
 ///
 /// Options: `cursor` (a column) and `watermark` (text) read only rows with cursor > watermark;
-/// `read_method` (`copy` or `cursor`) overrides the default; `fetch_size` (cursor method, default 10000).
+/// `overlap` widens that window backwards (a number for numeric cursors, an interval such as
+/// `"5 minutes"` for dates and timestamps) so rows committed late with an older cursor value are
+/// not missed; `read_method` (`copy` or `cursor`) overrides the default; `fetch_size` (cursor
+/// method, default 10000).
+///
+/// In a pipeline, a source with `cursor` and a `key` is incremental: each run records the largest
+/// cursor value it read (the warehouse's `watermarks` table), the next run reads only rows past it
+/// (minus `overlap`) and merges them into the previous snapshot by key.
 public struct PostgresSource: SourceConnector {
     public init() {}
     public var types: [SourceType] { [.postgresql] }
+    public var capabilities: ConnectorCapabilities { .incrementalCursor }
 
     public func validate(_ spec: SourceSpec) -> [(String, String)] {
         var problems: [(String, String)] = []
@@ -32,11 +40,36 @@ public struct PostgresSource: SourceConnector {
         if spec.options["watermark"] != nil && spec.options["cursor"] == nil {
             problems.append(("\(spec.location).options.watermark", "a watermark needs options.cursor (the column it applies to)"))
         }
+        if spec.options["overlap"] != nil && spec.options["cursor"] == nil {
+            problems.append(("\(spec.location).options.overlap", "an overlap needs options.cursor (the column it applies to)"))
+        }
+        if let o = spec.options["overlap"], Self.overlap(o) == nil {
+            problems.append(("\(spec.location).options.overlap", "expected a number or an interval such as \"5 minutes\", not \(o.compact)"))
+        }
+        if spec.options["cursor"] != nil && spec.options["watermark"] == nil && spec.key.isEmpty {
+            problems.append(("\(spec.location).options.cursor",
+                             "an incremental cursor needs the source's key, so that a changed row replaces its previous version (add key: COLUMN)"))
+        }
         return problems
     }
 
     public func open(_ spec: SourceSpec) throws -> RowReader {
         try PostgresRowReader(spec)
+    }
+
+    /// `options.overlap` as the SQL subtracted from the watermark: a number, or an interval literal.
+    static func overlap(_ j: JSON) -> String? {
+        switch j {
+        case .int(let i) where i >= 0: return String(i)
+        case .double(let d) where d >= 0: return String(d)
+        case .string(let s):
+            let t = s.trimmingCharacters(in: .whitespaces)
+            if let d = Double(t), d >= 0 { return t }
+            // Interval text: digits, letters, spaces, colons and dots only (it is quoted, but stays simple).
+            guard !t.isEmpty, t.allSatisfy({ $0.isLetter || $0.isNumber || $0 == " " || $0 == ":" || $0 == "." }) else { return nil }
+            return "interval '\(t)'"
+        default: return nil
+        }
     }
 }
 
@@ -56,6 +89,7 @@ public final class PostgresRowReader: RowReader {
     public let sql: String
 
     private let conn: PostgresConnection
+    private let startWatermark: String?
     private let types: [PGType]
     private var cursorIndex: Int?
     private var maxCursor: Value?
@@ -83,14 +117,17 @@ public final class PostgresRowReader: RowReader {
         default: break
         }
         try self.init(connection: spec.connection ?? "", credentials: spec.credentials, query: spec.query ?? "",
-                      cursor: cursor, watermark: watermark, method: method, fetchSize: fetch)
+                      cursor: cursor, watermark: watermark, overlap: spec.options["overlap"].flatMap(PostgresSource.overlap),
+                      method: method, fetchSize: fetch)
     }
 
+    /// `overlap` is SQL subtracted from the watermark (`PostgresSource.overlap` makes it from the option).
     public init(connection: String, credentials: Credentials? = nil, query: String, cursor: String? = nil,
-                watermark: String? = nil, method: PostgresReadMethod = PostgresRowReader.defaultMethod,
+                watermark: String? = nil, overlap: String? = nil, method: PostgresReadMethod = PostgresRowReader.defaultMethod,
                 fetchSize: Int = 10_000) throws {
         self.method = method
         self.cursorColumn = cursor
+        self.startWatermark = watermark
         self.fetchSize = fetchSize
         let conn = try PostgresConnection(connection, credentials: credentials, role: .source)
         self.conn = conn
@@ -103,17 +140,26 @@ public final class PostgresRowReader: RowReader {
                                  options: .regularExpression) != nil
             object = isName ? "table \(q)" : "query"
             var base = isName ? "SELECT * FROM \(conn.quoteName(q))" : q
+            let b0 = base
+            described = try conn.wrap(object, base) { try conn.raw.describe(b0) }
             if let cursor {
+                guard let c = described.first(where: { $0.0 == cursor }) else {
+                    throw AurumError(.source, "PostgreSQL \(object) at \(conn.endpoint): the cursor column '\(cursor)' is not among the columns (\(described.map(\.0).joined(separator: ", ")))")
+                }
                 let col = conn.quoteIdentifier(cursor)
                 base = "SELECT * FROM (\(base)) AS aurum_source"
-                if let watermark { base += " WHERE \(col) > \(conn.quoteLiteral(watermark))" }
+                if let watermark {
+                    // The watermark is cast to the column's own type, so the comparison (and the
+                    // overlap arithmetic) is the column's, not text order.
+                    let type = try conn.query("SELECT format_type($1::oid, NULL)", [String(c.1)], object: object).first?.first?.textValue ?? "text"
+                    var bound = "CAST(\(conn.quoteLiteral(watermark)) AS \(type))"
+                    if let overlap { bound = "(\(bound) - \(overlap))" }
+                    base += " WHERE \(col) > \(bound)"
+                }
             }
             sql = base
             let s = sql
-            described = try conn.wrap(object, sql) { try conn.raw.describe(s) }
-            if let cursor, !described.contains(where: { $0.0 == cursor }) {
-                throw AurumError(.source, "PostgreSQL \(object) at \(conn.endpoint): the cursor column '\(cursor)' is not among the columns (\(described.map(\.0).joined(separator: ", ")))")
-            }
+            if cursor != nil { _ = try conn.wrap(object, sql) { try conn.raw.describe(s) } }
             switch method {
             case .copy:
                 try conn.wrap(object, sql) { try conn.raw.startCopyOut("COPY (\(s)) TO STDOUT") }
@@ -174,6 +220,14 @@ public final class PostgresRowReader: RowReader {
 
     private func finishCursor() throws {
         try conn.execute("CLOSE aurum_cursor; COMMIT", object: object)
+    }
+
+    /// The watermark to record: the largest cursor value read, never below the one this read
+    /// started from (an overlapping read may see only older rows).
+    public var watermark: String? {
+        guard let start = startWatermark else { return maxCursorValue }
+        guard let m = maxCursor, let mv = maxCursorValue else { return start }
+        return PostgresRowReader.less(.text(start), m) ? mv : start
     }
 
     private func track(_ v: Value) {

@@ -45,19 +45,35 @@ public enum PostgresColumnKind: String, Sendable, Comparable {
     }
 }
 
-/// The `postgresql` target: `write` is a full migration. In one transaction it creates the table when
-/// absent (types from the values, a unique index on `options.key`) or checks the existing one, empties it
-/// (TRUNCATE) and loads every row with `COPY … FROM STDIN` in batches; readers see the old contents
-/// until COMMIT, and a failure leaves the table as it was.
+/// The `postgresql` target. `options.mode` says what a run (and a re-run after a failure) does:
+/// - `replace` (default): a full migration in one transaction: it creates the table when absent
+///   (types from the values, a unique index on `options.key`) or checks the existing one, empties it
+///   (TRUNCATE) and loads every row with `COPY … FROM STDIN` in batches; readers see the old contents
+///   until COMMIT, and a failure leaves the table as it was (nothing committed), so running again
+///   gives exactly the output.
+/// - `upsert` (needs `options.key`): each batch of `batch_size` rows (default 10,000) is its own
+///   transaction (COPY into a temporary table, then `INSERT … ON CONFLICT (key) DO UPDATE`); a
+///   failure keeps the batches committed before it, and the error says how many rows that was.
+///   Running again rewrites every row by key, so the table converges with no duplicated and no
+///   missing rows. Rows of the table that the output does not have are kept.
 public struct PostgresTarget: TargetConnector {
     public init() {}
     public var formats: [OutputFormat] { [.postgresql] }
+    public var capabilities: ConnectorCapabilities { [.keyedUpsert, .delete, .transactional] }
 
     public func validate(_ spec: OutputSpec) -> [(String, String)] {
         var problems: [(String, String)] = []
         if (spec.table ?? "").isEmpty { problems.append(("\(spec.location).table", "a postgresql output needs a table")) }
         if let k = spec.options["key"], PostgresTable.keyColumns(k) == nil {
             problems.append(("\(spec.location).options.key", "expected a column name or a list of column names"))
+        }
+        switch spec.options["mode"] {
+        case nil, .string("replace")?: break
+        case .string("upsert")?:
+            if (spec.options["key"].flatMap(PostgresTable.keyColumns) ?? []).isEmpty {
+                problems.append(("\(spec.location).options.mode", "mode 'upsert' needs options.key (the key columns)"))
+            }
+        case let m?: problems.append(("\(spec.location).options.mode", "unknown mode \(m.compact) (replace or upsert)"))
         }
         return problems
     }
@@ -71,7 +87,7 @@ public struct PostgresTarget: TargetConnector {
         if case .int(let n)? = spec.options["batch_size"], n > 0 { batch = Int(n) }
         let t = try PostgresTable(connection: spec.connection ?? "", credentials: spec.credentials, table: table, key: key)
         defer { t.close() }
-        let n = try t.replace(rows, batchSize: batch)
+        let n = spec.options["mode"] == .string("upsert") ? try t.upsert(rows, batchSize: batch) : try t.replace(rows, batchSize: batch)
         return (t.location, n)
     }
 }
@@ -274,23 +290,37 @@ public final class PostgresTable {
     }
 
     /// Full replacement in one transaction: create or check, TRUNCATE, COPY every batch, COMMIT.
-    /// Returns the rows written. On any failure the table is left as it was (or not created).
+    /// Returns the rows written. On any failure the table is left as it was (or not created): the
+    /// error's `rowsCommitted` is 0 and its message says how many rows had been sent.
     @discardableResult
     public func replace(_ rows: RowCursor, batchSize: Int = 10_000) throws -> Int {
         let batches = Batches(rows, batchSize)
-        return try connection.transaction {
-            var batch = try batches.next()
-            var layout = try prepare(columns: rows.columns, first: batch)
-            if layout.existing != nil { try connection.execute("TRUNCATE \(qname)", object: object) }
-            var n = 0
-            while !batch.isEmpty {
-                if n > 0 { try adapt(&layout, batch) }
-                try copy(into: qname, columns: layout.names, rows: batch)
-                n += batch.count
-                batch = try batches.next()
+        var sent = 0
+        do {
+            return try connection.transaction {
+                var batch = try batches.next()
+                var layout = try prepare(columns: rows.columns, first: batch)
+                if layout.existing != nil { try connection.execute("TRUNCATE \(qname)", object: object) }
+                while !batch.isEmpty {
+                    if sent > 0 { try adapt(&layout, batch) }
+                    try copy(into: qname, columns: layout.names, rows: batch)
+                    sent += batch.count
+                    batch = try batches.next()
+                }
+                return sent
             }
-            return n
+        } catch {
+            throw Self.partial(error, committed: 0,
+                               "nothing committed: the table keeps its previous contents; \(sent) rows had been sent")
         }
+    }
+
+    /// The error of a write that failed part-way, with the rows committed before it.
+    static func partial(_ error: Error, committed: Int, _ note: String) -> AurumError {
+        var e = (error as? AurumError) ?? AurumError(.output, "\(error)")
+        e.message += " (\(note))"
+        e.rowsCommitted = committed
+        return e
     }
 
     /// Appends rows; each batch is its own transaction (a failed batch leaves nothing of itself,
@@ -352,15 +382,21 @@ public final class PostgresTable {
         }
     }
 
-    /// Upserts every row of a cursor, `batchSize` rows per transaction. Returns the rows affected.
+    /// Upserts every row of a cursor, `batchSize` rows per transaction. Returns the rows written
+    /// (inserted or updated). On a failure, the batches before it stay committed: the error's
+    /// `rowsCommitted` says how many rows they held.
     @discardableResult
     public func upsert(_ rows: RowCursor, key: [String]? = nil, batchSize: Int = 10_000) throws -> Int {
         var n = 0
         let batches = Batches(rows, batchSize)
-        while true {
-            let b = try batches.next()
-            if b.isEmpty { break }
-            n += try upsert(columns: rows.columns, rows: b, key: key)
+        do {
+            while true {
+                let b = try batches.next()
+                if b.isEmpty { break }
+                n += try upsert(columns: rows.columns, rows: b, key: key)
+            }
+        } catch {
+            throw Self.partial(error, committed: n, "\(n) rows committed in earlier batches; running again upserts every row by key")
         }
         return n
     }

@@ -229,6 +229,25 @@ final class RedisConnection {
         if let first { throw RedisError(scrub("\(endpoint): \(what): \(first)")) }
     }
 
+    /// Sends EXEC for the MULTI that opened the pending commands and reads every reply; throws
+    /// the first error (a command refused when queued, EXECABORT, or one failing inside EXEC).
+    func exec(_ what: String) throws(RedisError) {
+        try append(RedisCommand(["EXEC"]))
+        var first: String?
+        while pending > 0 {
+            let r = try readReply()
+            switch r {
+            case .error(let e): if first == nil { first = e }
+            case .array(let items) where pending == 0:
+                for case .error(let e) in items where first == nil { first = e }
+            case .null where pending == 0:
+                if first == nil { first = "the transaction was aborted" }
+            default: break
+            }
+        }
+        if let first { throw RedisError(scrub("\(endpoint): \(what): \(first)")) }
+    }
+
     private static func convert(_ r: UnsafeMutablePointer<redisReply>) -> RedisReply {
         let p = r.pointee
         func bytes() -> [UInt8] {

@@ -82,7 +82,9 @@ struct RedisKeyTemplate: Sendable {
 /// - `mode`: `replace` (default; the key is deleted first, so it holds exactly the row) or `merge`
 ///   (hash fields are set over what is there);
 /// - `ttl`: seconds, set with EXPIRE / SET … EX;
-/// - `batch`: commands per round trip (default 1000).
+/// - `batch`: commands per round trip (default 1000). Each round trip is one MULTI/EXEC
+///   transaction: a connection lost mid-batch leaves nothing of that batch, and the error says how
+///   many rows the batches before it committed. Keys are written whole, so running again converges.
 ///
 /// Not thread-safe; one owner. `close()` releases the connection (also done by `deinit`).
 public final class RedisWriter {
@@ -164,23 +166,43 @@ public final class RedisWriter {
         }
     }
 
-    /// Streams rows from `next` until it returns nil; returns how many were written.
+    /// Streams rows from `next` until it returns nil, one MULTI/EXEC transaction per batch; returns
+    /// how many were written. A failure keeps the batches committed before it; the thrown error's
+    /// `rowsCommitted` says how many rows they held.
     @discardableResult
     public func upsert(columns: [String], next: () throws -> [Value]?) throws -> Int {
+        var committed = 0
         do {
             let bound = try template.bind(columns)
             let names = columns.map { Array($0.utf8) }
-            var n = 0
+            var inBatch = 0
+            let what = "writing \(template.text)"
             while let row = try next() {
                 let key = try template.render(row, bound)
+                if inBatch == 0 { try conn.append(RedisCommand(["MULTI"])) }
                 try appendRow(key: key, names: names, columns: columns, row: row)
-                n += 1
-                if conn.pending >= batch { try conn.drain("writing \(template.text)") }
+                inBatch += 1
+                if conn.pending >= batch {
+                    try conn.exec(what)
+                    committed += inBatch
+                    inBatch = 0
+                }
             }
-            try conn.drain("writing \(template.text)")
-            return n
-        } catch let e as RedisError {
-            throw e.aurum(.output, at: location)
+            if inBatch > 0 {
+                try conn.exec(what)
+                committed += inBatch
+            }
+            return committed
+        } catch {
+            var e: AurumError
+            switch error {
+            case let r as RedisError: e = r.aurum(.output, at: location)
+            case let a as AurumError: e = a
+            default: e = AurumError(.output, "\(error)", at: location)
+            }
+            e.message += " (\(committed) rows committed in earlier batches; running again rewrites every key)"
+            e.rowsCommitted = committed
+            throw e
         }
     }
 
@@ -250,6 +272,8 @@ public final class RedisWriter {
 
 struct RedisTargetConnector: TargetConnector {
     var formats: [OutputFormat] { [.redis] }
+    /// Each batch is one MULTI/EXEC transaction.
+    var capabilities: ConnectorCapabilities { [.keyedUpsert, .delete, .transactional] }
 
     func validate(_ spec: OutputSpec) -> [(String, String)] {
         var problems: [(String, String)] = []

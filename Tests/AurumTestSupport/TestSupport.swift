@@ -27,6 +27,7 @@ public struct ProcessResult: Sendable {
     public var status: Int32
     public var stdout: String
     public var stderr: String
+    public init(status: Int32, stdout: String, stderr: String) { self.status = status; self.stdout = stdout; self.stderr = stderr }
 }
 
 /// Runs a program and captures its output and exit code.
@@ -87,4 +88,30 @@ public func currentRSS() -> Int {
     guard let s = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
           let pages = Int(s.split(separator: " ")[1]) else { return 0 }
     return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+}
+
+public enum Repo {
+    /// The repository's root folder, found from this file's path.
+    public static let root: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        while url.path != "/" {
+            url.deleteLastPathComponent()
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url.path }
+        }
+        fatalError("repository root not found")
+    }()
+
+    /// The built `aurum` executable (AURUM_BIN overrides).
+    public static var binary: String {
+        if let b = ProcessInfo.processInfo.environment["AURUM_BIN"] { return b }
+        let candidates = [".build/debug/aurum", ".build/x86_64-unknown-linux-gnu/debug/aurum", ".build/aarch64-unknown-linux-gnu/debug/aurum"]
+        for c in candidates where FileManager.default.isExecutableFile(atPath: root + "/" + c) { return root + "/" + c }
+        return root + "/.build/debug/aurum"
+    }
+}
+
+
+/// Runs the built CLI and captures its output and exit code.
+public func runAurum(_ args: [String], cwd: String? = nil, env: [String: String] = [:]) throws -> ProcessResult {
+    try runProcess(Repo.binary, args, cwd: cwd, env: env)
 }

@@ -21,10 +21,44 @@ public protocol RowReader: AnyObject {
     var itemsRead: Int { get }
     /// Releases the source's resources; called exactly once, also after an error.
     func close()
+    /// For a source read with an incremental cursor: the largest cursor value read so far, as text
+    /// the source reads back as the column's type (recorded as the next run's watermark); nil when
+    /// there is no cursor or no row was read.
+    var watermark: String? { get }
+}
+
+extension RowReader {
+    public var watermark: String? { nil }
+}
+
+/// What a connector can do besides reading or writing everything; the pipeline uses the best one
+/// available (e.g. it consults the warehouse's watermarks only for a source with `incrementalCursor`).
+public struct ConnectorCapabilities: OptionSet, Sendable, Hashable, CustomStringConvertible {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    /// A source that reads only rows whose cursor column is past a watermark (`updated_at > last`).
+    public static let incrementalCursor = ConnectorCapabilities(rawValue: 1 << 0)
+    /// A target that inserts or updates rows by a key.
+    public static let keyedUpsert = ConnectorCapabilities(rawValue: 1 << 1)
+    /// A target that deletes rows by a key.
+    public static let delete = ConnectorCapabilities(rawValue: 1 << 2)
+    /// A target whose writes commit atomically (the whole write, or each batch): a failure leaves
+    /// nothing half-written, and the rows committed before it are known.
+    public static let transactional = ConnectorCapabilities(rawValue: 1 << 3)
+
+    public var description: String {
+        let names: [(ConnectorCapabilities, String)] = [(.incrementalCursor, "incremental cursor"), (.keyedUpsert, "keyed upsert"),
+                                                        (.delete, "delete"), (.transactional, "transactional")]
+        let on = names.filter { contains($0.0) }.map(\.1)
+        return on.isEmpty ? "none" : on.joined(separator: ", ")
+    }
 }
 
 public protocol SourceConnector: Sendable {
     var types: [SourceType] { get }
+    /// What this source can do (default: nothing beyond a full read).
+    var capabilities: ConnectorCapabilities { get }
     /// Checks a source's settings at validation time (no connection); returns problems as (config path, message).
     func validate(_ spec: SourceSpec) -> [(String, String)]
     func open(_ spec: SourceSpec) throws -> RowReader
@@ -32,6 +66,7 @@ public protocol SourceConnector: Sendable {
 
 extension SourceConnector {
     public func validate(_ spec: SourceSpec) -> [(String, String)] { [] }
+    public var capabilities: ConnectorCapabilities { [] }
 }
 
 /// Rows to publish, read from the warehouse in order.
@@ -42,6 +77,8 @@ public protocol RowCursor: AnyObject {
 
 public protocol TargetConnector: Sendable {
     var formats: [OutputFormat] { get }
+    /// What this target can do (default: nothing beyond a full write).
+    var capabilities: ConnectorCapabilities { get }
     func validate(_ spec: OutputSpec) -> [(String, String)]
     /// Writes every row; returns what to report as the output's path (secrets removed) and the row count.
     func write(_ spec: OutputSpec, rows: RowCursor) throws -> (path: String, rows: Int)
@@ -49,6 +86,7 @@ public protocol TargetConnector: Sendable {
 
 extension TargetConnector {
     public func validate(_ spec: OutputSpec) -> [(String, String)] { [] }
+    public var capabilities: ConnectorCapabilities { [] }
 }
 
 /// The connectors this process knows besides the built-in file and SQLite ones.
@@ -78,6 +116,23 @@ public final class ConnectorRegistry: @unchecked Sendable {
     public func target(_ f: OutputFormat) -> TargetConnector? {
         lock.lock(); defer { lock.unlock() }
         return targets[f]
+    }
+
+    /// What a source type can do: a registered connector's capabilities; the built-in file and
+    /// SQLite readers read everything, every time.
+    public func capabilities(of t: SourceType) -> ConnectorCapabilities {
+        source(t)?.capabilities ?? []
+    }
+
+    /// What an output format can do: a registered connector's capabilities; the built-in files and
+    /// SQLite tables are written whole and atomically (a file under a temporary name moved into
+    /// place, a table replaced in one transaction).
+    public func capabilities(of f: OutputFormat) -> ConnectorCapabilities {
+        if let c = target(f) { return c is FileFormatConnector ? c.capabilities.union(.transactional) : c.capabilities }
+        switch f {
+        case .csv, .tsv, .json, .ndjson, .sqlite: return .transactional
+        default: return []
+        }
     }
 
     var sourceTypes: [SourceType] { lock.lock(); defer { lock.unlock() }; return Array(sources.keys) }

@@ -106,9 +106,23 @@ enum Snapshotter {
         return reader.itemsRead
     }
 
-    /// A source read through a registered connector.
+    /// A source read through a registered connector. With an incremental cursor (`options.cursor`
+    /// on a connector that can, and a declared key), the read resumes from the watermark of the last
+    /// succeeded run (an explicit `options.watermark` overrides it) and the rows read are merged
+    /// into the previous snapshot by key; the largest cursor value read is recorded for the next run.
     static func connected(_ connector: SourceConnector, _ source: SourceSpec, _ writer: StagingWriter) throws -> Int {
-        let reader = try connector.open(source)
+        var spec = source
+        var cursor: String? = nil
+        if connector.capabilities.contains(.incrementalCursor), case .string(let c)? = source.options["cursor"] {
+            cursor = c
+            if !source.key.isEmpty {
+                if spec.options["watermark"] == nil, let w = try Watermarks.latest(writer.db, source: source.name, column: c) {
+                    spec.options["watermark"] = .string(w)
+                }
+                writer.carryOver = spec.options["watermark"] != nil
+            }
+        }
+        let reader = try connector.open(spec)
         defer { reader.close() }
         try writer.addColumns(reader.columns)
         var index: [String: Int] = [:]
@@ -127,6 +141,11 @@ enum Snapshotter {
             case .problem(let line, let reason, let raw):
                 try writer.quarantine(line: line, rule: "parse", reason: reason, raw: raw)
             }
+        }
+        if let cursor {
+            // Inside the snapshot's transaction: recorded only when the snapshot commits.
+            try Watermarks.record(writer.db, run: writer.run, source: source.name, column: cursor,
+                                  value: reader.watermark, rowsRead: reader.itemsRead)
         }
         return reader.itemsRead
     }
@@ -162,5 +181,26 @@ enum Snapshotter {
             throw AurumError(.source, "reading row \(n + 1): \(e.message)", at: source.path)
         }
         return n
+    }
+}
+
+/// The `watermarks` table: the largest cursor value each run read from an incremental source.
+enum Watermarks {
+    /// The value recorded by the latest succeeded run that read `column` of `source` (a failed
+    /// run's value is never used), or nil.
+    static func latest(_ db: SQLiteDatabase, source: String, column: String) throws -> String? {
+        try db.query("""
+            SELECT w.value FROM watermarks w JOIN runs r ON r.run_id = w.run_id
+            WHERE w.source = ? AND w.column_name = ? AND r.status = 'succeeded' AND w.value IS NOT NULL
+            ORDER BY w.run_id DESC LIMIT 1
+            """, [.text(source), .text(column)]).first?.first?.textValue
+    }
+
+    /// Records what a run read (the value it resumes from when it read nothing new; nil when it
+    /// never had one and read no rows).
+    static func record(_ db: SQLiteDatabase, run: Int64, source: String, column: String, value: String?, rowsRead: Int) throws {
+        try db.run("INSERT OR REPLACE INTO watermarks(source, run_id, column_name, value, rows_read, recorded_at) VALUES (?, ?, ?, ?, ?, ?)",
+                   [.text(source), .integer(run), .text(column), value.map(Value.text) ?? .null,
+                    .integer(Int64(rowsRead)), .text(Timestamp.now())])
     }
 }

@@ -27,6 +27,9 @@ public struct AurumError: Error, CustomStringConvertible, Sendable, Equatable {
     public var message: String
     /// A hint on what to do about it, printed after the message.
     public var hint: String?
+    /// For a target that failed part-way: the rows it had committed (durably written) before the
+    /// failure; the run ledger records them as the failed step's `records_out`.
+    public var rowsCommitted: Int?
 
     public init(_ code: Code, _ message: String, at location: String? = nil, hint: String? = nil) {
         self.code = code

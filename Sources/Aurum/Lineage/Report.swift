@@ -15,7 +15,8 @@ import Foundation
 ///   a transformation fails when it yields NULL from non-NULL inputs, a validation when it is false.
 enum Report {
     static func build(catalog: Catalog, db: SQLiteDatabase, run: Int64, state: Pipeline.RunState, seconds: Double) throws -> JSON {
-        let read = state.snapshots.reduce(0) { $0 + $1.rowsRead }
+        // Rows an incremental read carried over from the previous snapshot count as read.
+        let read = state.snapshots.reduce(0) { $0 + $1.rowsRead + $1.rowsCarried }
         let readQuarantined = state.snapshots.reduce(0) { $0 + $1.rowsQuarantined }
         var counts = PreparationCounts()
         for p in state.prepared {

@@ -44,7 +44,7 @@ public enum Pipeline {
             return RunOutcome(runID: run, report: report, succeeded: true, error: nil)
         } catch {
             let e = (error as? AurumError) ?? AurumError(.runtime, "\(error)")
-            if let step = state.openStep { try? warehouse.endStep(run, step, recordsOut: nil, error: e.description) }
+            if let step = state.openStep { try? warehouse.endStep(run, step, recordsOut: e.rowsCommitted, error: e.description) }
             try? db.execute("ROLLBACK")
             try? warehouse.endRun(run, error: e.description, report: nil)
             throw e

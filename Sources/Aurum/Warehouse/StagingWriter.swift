@@ -14,6 +14,9 @@ public struct SnapshotResult: Sendable {
     public var rowsRead: Int
     public var rowsStaged: Int
     public var rowsQuarantined: Int
+    /// Rows of the previous snapshot kept because an incremental read did not see their key again
+    /// (included in `rowsStaged`, not in `rowsRead`).
+    public var rowsCarried: Int = 0
 }
 
 /// Writes one source's rows into a fresh load table inside one transaction, then swaps it in as
@@ -32,7 +35,11 @@ final class StagingWriter {
     private var insert: SQLiteStatement?
     private var keyIndexes: [Int]? = nil
     private(set) var rowsStaged = 0
+    private(set) var rowsCarried = 0
     private(set) var rowsQuarantined = 0
+    /// Set for an incremental read (rows past a watermark): the previous snapshot's rows whose key
+    /// was not read again are carried over, so the snapshot stays the source's whole current state.
+    var carryOver = false
     private var nextRid: Int64 = 1
     /// Told the rows staged so far, every 65,536 rows.
     var progress: (Int) -> Void = { _ in }
@@ -217,6 +224,16 @@ final class StagingWriter {
                 FROM (SELECT \(match) AS m, min(\(StagedColumns.firstRun)) AS f FROM \(sqlIdent(table)) GROUP BY \(match)) AS p
                 WHERE p.m = \(sqlIdent(loadTable)).\(match)
                 """)
+            if carryOver && !source.key.isEmpty {
+                let previous = Set(try db.query("SELECT name FROM pragma_table_info(?)", [.text(table)]).compactMap { $0[0].textValue })
+                let common = (StagedColumns.all.filter { $0 != StagedColumns.rid } + columns.filter(previous.contains)).map(sqlIdent).joined(separator: ", ")
+                try db.execute("""
+                    INSERT INTO \(sqlIdent(loadTable)) (\(common)) SELECT \(common) FROM \(sqlIdent(table))
+                    WHERE \(StagedColumns.key) NOT IN (SELECT \(StagedColumns.key) FROM \(sqlIdent(loadTable)) WHERE \(StagedColumns.key) IS NOT NULL)
+                    ORDER BY \(StagedColumns.rid)
+                    """)
+                rowsCarried = db.changes
+            }
             try db.execute("DROP TABLE \(sqlIdent(table))")
         }
         try db.execute("ALTER TABLE \(sqlIdent(loadTable)) RENAME TO \(sqlIdent(table))")
@@ -231,7 +248,7 @@ final class StagingWriter {
                    [.integer(run), .text(source.name), .integer(Int64(rowsRead)), .integer(Int64(rowsStaged)), .integer(Int64(rowsQuarantined))])
         try db.execute("COMMIT")
         return SnapshotResult(source: source.name, table: table, columns: columns, rowsRead: rowsRead,
-                              rowsStaged: rowsStaged, rowsQuarantined: rowsQuarantined)
+                              rowsStaged: rowsStaged + rowsCarried, rowsQuarantined: rowsQuarantined, rowsCarried: rowsCarried)
     }
 
     func abort() {

@@ -38,7 +38,10 @@ public final class Warehouse: @unchecked Sendable {
                              "warehouse schema version \(current) is newer than this aurum supports (\(Warehouse.schemaVersion))",
                              at: path, hint: "upgrade aurum, or point --warehouse at another file")
         }
-        for m in EmbeddedMigrations.all where m.version > current {
+        // Every migration not yet recorded, in order (not only those above the highest applied:
+        // numbers can be taken out of order by work that lands separately).
+        let applied = Set(try db.query("SELECT version FROM aurum_schema_version").compactMap { $0[0].doubleValue.map(Int.init) })
+        for m in EmbeddedMigrations.all where !applied.contains(m.version) {
             try db.transaction {
                 try db.execute(m.sql)
                 try db.run("INSERT INTO aurum_schema_version(version, name, applied_at) VALUES (?, ?, ?)",
@@ -95,6 +98,14 @@ public final class Warehouse: @unchecked Sendable {
                     recordsOut.map { .integer(Int64($0)) } ?? .null,
                     .text(error == nil ? "succeeded" : "failed"), error.map(Value.text) ?? .null,
                     .integer(run), .integer(Int64(step))])
+    }
+
+    // MARK: Watermarks
+
+    /// The watermark an incremental source resumes from: the value recorded by the latest
+    /// succeeded run that read `column`, or nil.
+    public func watermark(source: String, column: String) throws -> String? {
+        try Watermarks.latest(db, source: source, column: column)
     }
 
     // MARK: Quarantine and counts
