@@ -31,6 +31,8 @@ struct KeyIntegrator {
     let spec: IntegrationSpec?
     let dialect: Catalog.Dialect
     static let table = "integrated"
+    /// The column of the integrated view that orders its rows (a table is read in rowid order).
+    static let order = "__order"
 
     struct Provider { var source: Int; var column: String }
 
@@ -182,7 +184,17 @@ struct KeyIntegrator {
             }
         }
         let orderBy = (0..<n).map { "\(alias[$0]).\(StagedColumns.rid) IS NULL, \(alias[$0]).\(StagedColumns.rid)" }.joined(separator: ", ")
-        try db.execute("DROP TABLE IF EXISTS \(Self.table)")
+        try db.dropRelation(Self.table)
+        if n == 1 {
+            // One source, nothing to join: the integrated table is a view of the work table, in its
+            // order (`__order`: the staged row id through a work view, else the work table's rowid).
+            let order = try db.isView(sources[0].table) ? "\(alias[0]).\(StagedColumns.rid)" : "\(alias[0]).rowid"
+            try db.execute("CREATE VIEW \(Self.table) AS SELECT \(select.joined(separator: ", ")), \(order) AS \(Self.order) FROM \(sqlIdent(sources[0].table)) \(alias[0])")
+            let rows = Int(try db.scalar("SELECT count(*) FROM \(Self.table)")?.doubleValue ?? 0)
+            return IntegrationResult(table: Self.table, columns: columns, origins: origins, rows: rows, contributing: [rows],
+                                     joinSuccessRate: try joinSuccessRate(sources, stepPairs, spec),
+                                     overlapPercentage: try overlapPercentage(sources, stepPairs, keyNames: keyNames, keyProviders: keyProviders, spec: spec))
+        }
         let sql = """
             CREATE TABLE \(Self.table) AS SELECT \(select.joined(separator: ", "))
             FROM \(sqlIdent(sources[0].table)) \(alias[0]) \(joins.joined(separator: " "))

@@ -109,7 +109,7 @@ final class TableCursor: RowCursor {
     private let st: SQLiteStatement
     init(db: SQLiteDatabase, table: String, columns: [String]) throws {
         self.columns = columns
-        st = try db.prepare("SELECT \(columns.map(sqlIdent).joined(separator: ", ")) FROM \(sqlIdent(table)) ORDER BY rowid")
+        st = try db.prepare("SELECT \(columns.map(sqlIdent).joined(separator: ", ")) FROM \(sqlIdent(table)) ORDER BY \(try OutputPublisher.order(db, table))")
     }
     func next() throws -> [Value]? {
         guard try st.step() else { return nil }
@@ -122,6 +122,11 @@ struct OutputPublisher {
     let db: SQLiteDatabase
     let table: String
     let columns: [String]
+
+    /// The row order of the integrated table: rowid, or the `__order` column of a view.
+    static func order(_ db: SQLiteDatabase, _ table: String) throws -> String {
+        try db.isView(table) ? sqlIdent(KeyIntegrator.order) : "rowid"
+    }
 
     /// Writes the output; returns the path written (file, directory, or `sqlite:///path?table=`).
     func publish(_ out: OutputSpec) throws -> (path: String, rows: Int) {
@@ -181,7 +186,7 @@ struct OutputPublisher {
             let tmp = dest + ".aurum-tmp-\(getpid())"
             try? fm.removeItem(atPath: tmp)
             try createDirectory(tmp)
-            let st = try db.prepare("SELECT \(sqlIdent(pcol)), \(list) FROM \(sqlIdent(table)) ORDER BY \(partitionOrder(part, pcol)), rowid")
+            let st = try db.prepare("SELECT \(sqlIdent(pcol)), \(list) FROM \(sqlIdent(table)) ORDER BY \(partitionOrder(part, pcol)), \(try Self.order(db, table))")
             var current: [String]? = nil
             var writer: RowFileWriter? = nil
             var rows = 0
@@ -216,7 +221,7 @@ struct OutputPublisher {
         let writer = try makeWriter(out.format, tmp, fileFormat, out, profile)
         var rows = 0
         do {
-            let st = try db.prepare("SELECT \(list) FROM \(sqlIdent(table)) ORDER BY rowid")
+            let st = try db.prepare("SELECT \(list) FROM \(sqlIdent(table)) ORDER BY \(try Self.order(db, table))")
             while try st.step() {
                 try writer.write((0..<columns.count).map(st.column))
                 rows += 1
@@ -288,7 +293,7 @@ struct OutputPublisher {
                 try target.execute("DROP TABLE IF EXISTS \(sqlIdent(name))")
                 try target.execute("CREATE TABLE \(sqlIdent(name)) (\(decls.joined(separator: ", ")))")
                 let ins = try target.prepare("INSERT INTO \(sqlIdent(name)) (\(list)) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))")
-                let st = try db.prepare("SELECT \(list) FROM \(sqlIdent(table)) ORDER BY rowid")
+                let st = try db.prepare("SELECT \(list) FROM \(sqlIdent(table)) ORDER BY \(try Self.order(db, table))")
                 while try st.step() {
                     for i in 0..<columns.count { try ins.bind(st.column(i), at: Int32(i + 1)) }
                     try ins.step()

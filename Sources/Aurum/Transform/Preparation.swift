@@ -154,10 +154,15 @@ struct Preparer {
             layer = Layer(columns: cols, hidden: layer.hidden + defaulted, sql: "SELECT \(list.joined(separator: ", ")) FROM (\(layer.sql))")
         }
 
-        // Materialise.
-        try db.execute("DROP TABLE IF EXISTS \(sqlIdent(table))")
+        // Materialise, unless nothing below deletes rows from the work table and no join needs its
+        // indexes: then a view does (SQLite evaluates the layers as the next stage reads them, and a
+        // pass-through source is never copied).
+        let deletes = (q.duplicates && !cols.isEmpty) || !rejectColumns.isEmpty
+            || (q.businessRules && applied.contains { $0.rule.kind == .validation })
+        let asView = catalog.sources.count == 1 && !deletes
+        try db.dropRelation(table)
         do {
-            try db.execute("CREATE TABLE \(sqlIdent(table)) AS \(layer.sql)")
+            try db.execute("CREATE \(asView ? "VIEW" : "TABLE") \(sqlIdent(table)) AS \(layer.sql)")
         } catch {
             throw AurumError(.expression, "evaluating the rules failed: \(error)", at: "source '\(source.name)'")
         }

@@ -120,6 +120,18 @@ public final class SQLiteDatabase: @unchecked Sendable {
         try scalar("SELECT 1 FROM sqlite_master WHERE type IN ('table','view') AND name = ?", [.text(name)]) != nil
     }
 
+    /// Drops the table or view `name`, whichever it is (work tables become views when a stage has
+    /// nothing to change).
+    public func dropRelation(_ name: String) throws {
+        let kind = try scalar("SELECT type FROM sqlite_master WHERE name = ? AND type IN ('table', 'view')", [.text(name)])?.textValue
+        if let kind { try execute("DROP \(kind == "view" ? "VIEW" : "TABLE") \(sqlIdent(name))") }
+    }
+
+    /// Whether `name` is a view.
+    public func isView(_ name: String) throws -> Bool {
+        try scalar("SELECT 1 FROM sqlite_master WHERE type = 'view' AND name = ?", [.text(name)]) != nil
+    }
+
     public func columns(of table: String) throws -> [String] {
         try query("SELECT name FROM pragma_table_info(?) ORDER BY cid", [.text(table)]).compactMap { $0[0].textValue }
     }

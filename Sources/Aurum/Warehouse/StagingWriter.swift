@@ -236,6 +236,10 @@ final class StagingWriter {
             }
             try db.execute("DROP TABLE \(sqlIdent(table))")
         }
+        // Legacy rename: the last run's work views name `src_<source>` and are left alone (the
+        // modern rename checks every view and fails on one whose table was just dropped).
+        try db.execute("PRAGMA legacy_alter_table = ON")
+        defer { try? db.execute("PRAGMA legacy_alter_table = OFF") }
         try db.execute("ALTER TABLE \(sqlIdent(loadTable)) RENAME TO \(sqlIdent(table))")
         let colsJSON = JSONText.array(columns.map { .text($0) })
         try db.run("""
