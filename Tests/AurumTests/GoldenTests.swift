@@ -74,6 +74,8 @@ import Testing
             return .object(m.map { k, v in
                 switch k {
                 case "processing_time": return (k, .double(0))
+                // Matching's seconds per phase.
+                case "seconds": return (k, .string("<seconds>"))
                 case "timestamp": return (k, .string("<timestamp>"))
                 default: return (k, masked(v, work: work))
                 }

@@ -120,7 +120,9 @@ import Testing
         #expect(after["crm:C1"] == after["crm:C2"])
         let w = try Warehouse(path: dir.file("aurum.db"))
         defer { w.close() }
-        #expect(try Steward.reviewQueue(warehouse: w, entity: "person", limit: 10).isEmpty)
+        // Decided pairs leave the queue; Maria and Mario Garcia are still to be reviewed.
+        let queue = try Steward.reviewQueue(warehouse: w, entity: "person", limit: 10).map { "\($0.left) \($0.right)" }
+        #expect(queue == ["crm:C3 crm:C4", "crm:C4 shop:S2"], "\(queue)")
     }
 
     @Test func explainShowsEveryComparisonAndTheTotal() throws {
@@ -196,7 +198,7 @@ import Testing
         let dir = TempDir("matching-em")
         try PeopleGenerator.generate(records: 2000, sources: 3, seed: 5, into: dir.path)
         var text = try String(contentsOfFile: Repo.root + "/Benchmarks/matching/people.yaml", encoding: .utf8)
-        text = text.replacingOccurrences(of: "      thresholds:", with: "      training: {u_sample_pairs: 100000}\n      thresholds:")
+        text = text.replacingOccurrences(of: "      training:\n", with: "      training:\n        u_sample_pairs: 100000\n")
         try text.write(toFile: dir.file("people.yaml"), atomically: true, encoding: .utf8)
         let outcome = try Pipeline.run(try CatalogLoader.load(path: dir.file("people.yaml")))
         #expect(outcome.succeeded)
