@@ -219,4 +219,21 @@ import Testing
         let m = try PairwiseEvaluation.evaluate(truthPath: dir.file("truth.csv"), clustersPath: dir.file("clusters.csv"))
         #expect(m.f1 >= 0.95, "precision \(m.precision) recall \(m.recall) F1 \(m.f1)")
     }
+
+    @Test func emThatDoesNotConvergeStopsTheStepAndWritesNoGoldenState() throws {
+        let dir = TempDir("matching-em-stuck")
+        try PeopleGenerator.generate(records: 1500, sources: 3, seed: 9, into: dir.path)
+        var text = try String(contentsOfFile: Repo.root + "/Benchmarks/matching/people.yaml", encoding: .utf8)
+        text = text.replacingOccurrences(of: "      training:\n", with: "      training:\n        u_sample_pairs: 20000\n        max_iterations: 1\n")
+        try text.write(toFile: dir.file("people.yaml"), atomically: true, encoding: .utf8)
+        let e = try #require(throws: AurumError.self) { try Pipeline.run(try CatalogLoader.load(path: dir.file("people.yaml"))) }
+        #expect(e.code == .matching)
+        #expect(e.description.contains("entities.person.match.training: expectation-maximisation did not converge in 1 iterations on training block"))
+        let w = try Warehouse(path: dir.file("aurum.db"))
+        defer { w.close() }
+        #expect(try !w.db.tableExists("golden_person"))
+        #expect(try w.db.scalar("SELECT count(*) FROM xref")?.doubleValue == 0)
+        #expect(try w.db.scalar("SELECT count(*) FROM match_pairs")?.doubleValue == 0)
+        #expect(try w.db.scalar("SELECT status FROM runs ORDER BY run_id DESC LIMIT 1")?.textValue == "failed")
+    }
 }
