@@ -7,6 +7,10 @@ let package = Package(
     products: [
         .executable(name: "aurum", targets: ["AurumCLI"]),
         .library(name: "Aurum", targets: ["Aurum"]),
+        // For the benchmark programs in Benchmarks/ (built by Benchmarks/build.sh).
+        .library(name: "AurumParquet", targets: ["AurumParquet"]),
+        .library(name: "AurumRedis", targets: ["AurumRedis"]),
+        .library(name: "AurumMongo", targets: ["AurumMongo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -1,7 +1,7 @@
 // Generates a deterministic CSV (default 1,000,000 rows x 12 columns, ~130 MB) and times
 // CSVReader over it, hashing included.
 //
-//   swift build -c release && .build/release/csv-parse [--rows N] [--runs N] [--file PATH] [--regen]
+//   bin=$(Benchmarks/build.sh csv-parse) && $bin [--rows N] [--runs N] [--file PATH] [--regen]
 //
 // The generator is deterministic (xorshift64*, fixed seed): the same arguments give the same bytes.
 #if canImport(Glibc)

@@ -1,8 +1,8 @@
 // pqbench — AurumParquet vs pyarrow: write and read N rows x 12 columns with snappy.
 //
-//   swift build -c release --package-path /work/dev-parquet --product pqbench
-//   /work/dev-parquet/.build/release/pqbench [rows] [--codec snappy|zstd|gzip|none] [--runs N]
-//   /work/dev-parquet/.build/release/pqbench dump FILE      (prints schema and first values)
+//   bin=$(Benchmarks/build.sh parquet)
+//   $bin [rows] [--codec snappy|zstd|gzip|none] [--runs N]
+//   $bin dump FILE      (prints schema and first values)
 //
 // pyarrow is timed by a Python script run from this process on the same data (the file Aurum wrote,
 // loaded untimed), with pyarrow.parquet.write_table / read_table defaults (threads on) and the same codec.

@@ -1,7 +1,7 @@
 // redis-mongo-bench — rows/s writing N records (8 columns) into Redis and MongoDB, and reading them back.
 //
-//   swift build -c release --package-path /work/dev-redis-mongo --product redis-mongo-bench
-//   /work/dev-redis-mongo/.build/release/redis-mongo-bench [rows] [--redis URL] [--mongo URL] [--only redis|mongo]
+//   bin=$(Benchmarks/build.sh redis-mongo)
+//   $bin [rows] [--redis URL] [--mongo URL] [--only redis|mongo]
 //
 // Redis: RedisWriter, hashes under bench:<uuid>:customer:{customer_id} (replace mode: DEL + HSET per
 // row), 1000 commands per round trip; then `redis` source SCAN + TYPE + HGETALL over the same keys.
