@@ -35,7 +35,7 @@ The model (what an expert would write for these columns):
   clustering: connected components at --threshold (match probability, default 0.99: the best
     of 0.5/0.9/0.95/0.99 on the 100k set; higher thresholds are reported by --extra-thresholds).
 
-Usage: splink_dedupe.py FILE... --out DIR [--threshold 0.99] [--max-pairs 1e7]
+Usage: splink_dedupe.py FILE... --out DIR [--threshold 0.99] [--max-pairs 1e7] [--no-dob-veto]
        [--extra-thresholds 0.95,0.999]  (also writes clusters_<t>.csv for each)
 """
 import argparse, json, math, os, re, resource, sys, time
@@ -149,7 +149,7 @@ def build_input(con, files):
     return con.execute("SELECT count(*) FROM people").fetchall()[0][0]
 
 
-def settings():
+def settings(dob_veto=True):
     name = cl.CustomComparison(
         output_column_name="name",
         comparison_levels=[
@@ -173,7 +173,9 @@ def settings():
                             label_for_charts="day and month swapped"),
             cll.LevenshteinLevel("dob_str", 1),
             cll.AbsoluteDateDifferenceLevel("dob", input_is_string=False, threshold=1, metric="year"),
-            cll.ElseLevel(),
+            # The same rule as the Aurum catalog's `exclusions: [[dob]]`: another date of birth is
+            # another person. A fixed, vanishing m makes the level a veto (--no-dob-veto: learned).
+            cll.ElseLevel().configure(m_probability=1e-12, fix_m_probability=True) if dob_veto else cll.ElseLevel(),
         ])
     phone = cl.CustomComparison(
         output_column_name="phone",
@@ -243,6 +245,7 @@ def main():
     ap.add_argument("files", nargs="+")
     ap.add_argument("--out", required=True)
     ap.add_argument("--threshold", type=float, default=0.99)
+    ap.add_argument("--no-dob-veto", action="store_true", help="learn the dob else level instead of fixing it as a veto")
     ap.add_argument("--extra-thresholds", default="")
     ap.add_argument("--max-pairs", type=float, default=1e7)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
@@ -263,7 +266,7 @@ def main():
     n = build_input(con, a.files)
     lap("read+standardise")
     db = DuckDBAPI(con)
-    linker = Linker(db.register("people"), settings(), log_level=None)
+    linker = Linker(db.register("people"), settings(dob_veto=not a.no_dob_veto), log_level=None)
     linker.training.estimate_probability_two_random_records_match(
         [block_on("email"), block_on("phone", "dob")], recall=0.7)
     linker.training.estimate_u_using_random_sampling(max_pairs=a.max_pairs, seed=42)
