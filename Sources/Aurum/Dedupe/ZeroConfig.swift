@@ -316,6 +316,16 @@ public enum ZeroConfig {
         m.linkType = .linkAndDedupe
         m.pairBudget = pairBudget
         m.blocking = blockingRules(has).enumerated().map { BlockingRule(keys: $1, location: "entities.\(entityName).match.blocking[\($0)]") }
+        if has.contains(.familyName) && has.contains(.dob) {
+            // EM learns contact details best on surname and birth year: mostly non-matches, with
+            // the matches still inside, and few of the household members that crowd e-mail and
+            // phone blocks.
+            let loc = "entities.\(entityName).match.training.em_blocks"
+            let surnameRules = Set([[ColumnKind.familyName.rawValue, ColumnKind.dob.rawValue],
+                                    [ColumnKind.familyName.rawValue, ColumnKind.givenName.rawValue, "year(dob)"]])
+            m.training.emBlocks = [BlockingRule(keys: [ColumnKind.familyName.rawValue, "year(dob)"], location: loc)]
+                + m.blocking.filter { !surnameRules.contains($0.keys) }.map { BlockingRule(keys: $0.keys, location: loc) }
+        }
         m.comparisons = kinds.map { k in
             ComparisonSpec(name: k.rawValue, attribute: k.rawValue, levels: levels(k, has: has),
                            termFrequency: [.givenName, .familyName, .fullName].contains(k), location: "entities.\(entityName).match.comparisons.\(k.rawValue)")
@@ -342,7 +352,18 @@ public enum ZeroConfig {
         var r: [[String]] = []
         func a(_ k: ColumnKind) -> String { k.rawValue }
         let dob = has.contains(.dob)
-        if has.contains(.familyName) { r.append(dob ? [a(.familyName), "year(dob)"] : has.contains(.givenName) ? [a(.givenName), a(.familyName)] : [a(.familyName)]) }
+        if has.contains(.familyName) {
+            if dob {
+                // Surname and full date of birth, and surname, given name and birth year: tight
+                // enough at a million records (surname and birth year alone make tens of millions
+                // of pairs, most of them people born on other days). The looser block still
+                // trains the model (see `model`).
+                r.append([a(.familyName), a(.dob)])
+                if has.contains(.givenName) { r.append([a(.familyName), a(.givenName), "year(dob)"]) }
+            } else {
+                r.append(has.contains(.givenName) ? [a(.givenName), a(.familyName)] : [a(.familyName)])
+            }
+        }
         if has.contains(.givenName) {
             if dob { r.append([a(.givenName), a(.dob)]) } else if has.contains(.postcode) { r.append([a(.givenName), a(.postcode)]) }
         }
@@ -397,7 +418,7 @@ public enum ZeroConfig {
         }
         let extra = blocks.dropFirst(counts.count).map(\.0)
         if !extra.isEmpty {
-            entity.match.training.emBlocks = entity.match.blocking + extra
+            entity.match.training.emBlocks = (entity.match.training.emBlocks.isEmpty ? entity.match.blocking : entity.match.training.emBlocks) + extra
             notes.append("training blocks added for small blocks: " + extra.map { "[\($0.description)]" }.joined(separator: ", "))
         }
     }
