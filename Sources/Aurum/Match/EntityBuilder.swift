@@ -20,13 +20,12 @@ struct EntityBuilder {
         let attrs = entity.attributes
         var sourceNames: [String] = []
         var selects: [(String, String)] = []
-        for (mi, mapping) in entity.sources.enumerated() {
+        for mapping in entity.sources {
             let path = "\(entity.location).sources.\(mapping.source)"
             guard let p = prepared.first(where: { $0.name == mapping.source }) else {
                 throw AurumError(.invalidCatalog, "unknown source '\(mapping.source)'", at: path,
                                  hint: suggestion(mapping.source, prepared.map(\.name)).map { "did you mean '\($0)'?" })
             }
-            _ = mi
             let staged = try db.scalar("SELECT staged_table FROM sources WHERE name = ?", [.text(p.name)])?.textValue
                 ?? "src_\(p.name)"
             var list = ["\"__aurum_source_key\""]

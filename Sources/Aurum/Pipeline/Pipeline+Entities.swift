@@ -53,8 +53,6 @@ extension Pipeline {
         }
         let table = "pub_\(kind)_\(entity.name)"
         try db.execute("DROP TABLE IF EXISTS temp.\(sqlIdent(table))")
-        let e = sqlIdent(entity.name)
-        _ = e
         switch kind {
         case "golden":
             let attrs = entity.attributes.map { sqlIdent($0.name) }
