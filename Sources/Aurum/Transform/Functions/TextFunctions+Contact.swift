@@ -17,7 +17,10 @@ extension TextFunctions {
     /// Non-ASCII letters are allowed (internationalized addresses). Sub-addresses (`+tag`) and
     /// dots in Gmail local parts are kept: they are not the same mailbox everywhere.
     public static func normalizeEmail(_ s: String) -> String? {
-        var t = s.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Foundation's trimming is slow; most values have nothing to trim.
+        let edges = (s.unicodeScalars.first, s.unicodeScalars.last)
+        var t = edges.0.map { !$0.properties.isWhitespace } == true && edges.1.map { !$0.properties.isWhitespace } == true
+            ? s : s.trimmingCharacters(in: .whitespacesAndNewlines)
         if t.hasSuffix(">"), let open = t.lastIndex(of: "<") {
             t = String(t[t.index(after: open)..<t.index(before: t.endIndex)])
                 .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -30,7 +33,7 @@ extension TextFunctions {
                 t = String(t.dropFirst().dropLast())
             }
         }
-        t = t.precomposedStringWithCanonicalMapping.lowercased()
+        t = (mayNeedNFC(t) ? t.precomposedStringWithCanonicalMapping : t).lowercased()
         let parts = t.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2 else { return nil }
         let local = parts[0]
