@@ -121,3 +121,41 @@ struct Explain: ParsableCommand {
         }
     }
 }
+
+struct Changes: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "What a run's snapshots inserted, updated and deleted, per source (by key, or by content for sources without one).")
+    @Argument(help: "Run id (default: the latest run that snapshotted sources).") var runID: Int64?
+    @Option(name: .long, help: "Staging warehouse file.") var warehouse: String = "aurum.db"
+    @Option(name: .long, help: "Only this source.") var source: String?
+    @Option(name: .long, help: "At most this many changed records per run.") var limit: Int = 1000
+    @Flag(name: .long, help: "Counts only.") var summary = false
+    @Flag(name: .long, help: "JSON lines on standard output.") var json = false
+
+    func run() throws {
+        do {
+            let (r, counts) = try ChangeQuery.counts(warehouse: warehouse, run: runID)
+            guard let r else { Console.error("no snapshot has been recorded in \(warehouse)"); return }
+            for c in counts where source == nil || c.source == source {
+                if json {
+                    Console.out(JSON.object([("run_id", .int(r)), ("source", .string(c.source)), ("first_snapshot", .bool(c.first)),
+                                             ("inserted", .int(Int64(c.inserted))), ("updated", .int(Int64(c.updated))),
+                                             ("deleted", .int(Int64(c.deleted))), ("unchanged", .int(Int64(c.unchanged)))]).compact)
+                } else {
+                    Console.out("run \(r) \(c.source): \(c.inserted) inserted, \(c.updated) updated, \(c.deleted) deleted, \(c.unchanged) unchanged\(c.first ? " (first snapshot)" : "")")
+                }
+            }
+            guard !summary else { return }
+            for c in try ChangeQuery.changes(warehouse: warehouse, run: r, source: source, limit: limit) {
+                if json {
+                    Console.out(JSON.object([("run_id", .int(r)), ("source", .string(c.source)), ("change", .string(c.change)),
+                                             ("key", c.key.map(JSON.string) ?? .null), ("hash", c.hash.map(JSON.int) ?? .null)]).compact)
+                } else {
+                    Console.out("  \(c.change) \(c.source):\(c.key ?? "#\(String(UInt64(bitPattern: c.hash ?? 0), radix: 16))")")
+                }
+            }
+        } catch {
+            reportAndExit(error)
+        }
+    }
+}

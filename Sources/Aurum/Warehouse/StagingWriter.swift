@@ -215,6 +215,7 @@ final class StagingWriter {
     /// Swaps the load table in and records the snapshot; commits.
     func finish(rowsRead: Int) throws -> SnapshotResult {
         insert = nil
+        try recordChanges()
         if try db.tableExists(table) {
             // Carry first-seen over: by declared key, else by identical content.
             let match = source.key.isEmpty ? StagedColumns.hash : StagedColumns.key
@@ -253,6 +254,57 @@ final class StagingWriter {
         try db.execute("COMMIT")
         return SnapshotResult(source: source.name, table: table, columns: columns, rowsRead: rowsRead,
                               rowsStaged: rowsStaged + rowsCarried, rowsQuarantined: rowsQuarantined, rowsCarried: rowsCarried)
+    }
+
+    /// The change set of this snapshot against the previous one (before it is replaced): by key,
+    /// or by content hash for a source without a key. An incremental read (rows carried over)
+    /// deletes nothing. A first snapshot records its counts only.
+    func recordChanges() throws {
+        let load = sqlIdent(loadTable), old = sqlIdent(table)
+        let key = StagedColumns.key, hash = StagedColumns.hash
+        let source = Value.text(self.source.name), run = Value.integer(self.run)
+        guard try db.tableExists(table) else {
+            let n = try db.scalar("SELECT count(*) FROM \(load)")?.doubleValue ?? 0
+            try db.run("INSERT OR REPLACE INTO change_counts VALUES (?, ?, 1, ?, 0, 0, 0)", [run, source, .integer(Int64(n))])
+            return
+        }
+        try db.run("DELETE FROM change_sets WHERE run_id = ? AND source = ?", [run, source])
+        let insert = "INSERT INTO change_sets(run_id, source, change, source_key, hash)"
+        if !self.source.key.isEmpty {
+            try db.execute("CREATE INDEX IF NOT EXISTS \(sqlIdent(table + "__by" + key)) ON \(old)(\(key))")
+            try db.execute("CREATE INDEX \(sqlIdent(loadTable + "__by" + key)) ON \(load)(\(key))")
+            try db.run("""
+                \(insert) SELECT ?, ?, CASE WHEN o.\(key) IS NULL THEN 'insert' ELSE 'update' END, n.\(key), n.\(hash)
+                FROM \(load) AS n LEFT JOIN \(old) AS o ON o.\(key) = n.\(key)
+                WHERE o.\(key) IS NULL OR o.\(hash) IS NOT n.\(hash) ORDER BY n.\(StagedColumns.rid)
+                """, [run, source])
+            if !carryOver {
+                try db.run("""
+                    \(insert) SELECT ?, ?, 'delete', o.\(key), o.\(hash) FROM \(old) AS o
+                    WHERE NOT EXISTS (SELECT 1 FROM \(load) AS n WHERE n.\(key) = o.\(key)) ORDER BY o.\(StagedColumns.rid)
+                    """, [run, source])
+            }
+            try db.execute("DROP INDEX \(sqlIdent(loadTable + "__by" + key))")
+        } else {
+            // Without a key a row is its content: count copies of each hash on both sides.
+            try db.run("""
+                \(insert) SELECT ?, ?, change, NULL, h FROM (
+                  WITH n AS (SELECT \(hash) AS h, count(*) AS c FROM \(load) GROUP BY \(hash)),
+                       o AS (SELECT \(hash) AS h, count(*) AS c FROM \(old) GROUP BY \(hash)),
+                       d AS (SELECT n.h AS h, n.c - coalesce(o.c, 0) AS k FROM n LEFT JOIN o ON o.h = n.h
+                             UNION ALL SELECT o.h, -o.c FROM o WHERE NOT EXISTS (SELECT 1 FROM n WHERE n.h = o.h)),
+                       r(h, k, change) AS (SELECT h, abs(k), CASE WHEN k > 0 THEN 'insert' ELSE 'delete' END FROM d WHERE k != 0
+                                           UNION ALL SELECT h, k - 1, change FROM r WHERE k > 1)
+                  SELECT change, h FROM r ORDER BY change DESC, h)
+                """, [run, source])
+        }
+        let counts = try db.query("SELECT change, count(*) FROM change_sets WHERE run_id = ? AND source = ? GROUP BY change", [run, source])
+        func count(_ c: String) -> Int64 { Int64(counts.first { $0[0].textValue == c }?[1].doubleValue ?? 0) }
+        // Unchanged: the previous records that were neither deleted nor updated (carried-over rows included).
+        let previous = Int64(try db.scalar("SELECT count(*) FROM \(old)")?.doubleValue ?? 0)
+        try db.run("INSERT OR REPLACE INTO change_counts VALUES (?, ?, 0, ?, ?, ?, ?)",
+                   [run, source, .integer(count("insert")), .integer(count("update")), .integer(count("delete")),
+                    .integer(previous - count("delete") - count("update"))])
     }
 
     func abort() {
