@@ -154,11 +154,11 @@ public enum PeopleGenerator {
         let srcs = sources(count: count)
         var sinks: [FileSink] = []
         for s in srcs {
-            let sink = try FileSink(path: dir + "/" + s.fileName)
+            let sink = try FileSink(path: (dir as NSString).appendingPathComponent(s.fileName))
             try sink.write(s.columns.map(\.name).joined(separator: ",") + "\n")
             sinks.append(sink)
         }
-        let truthPath = dir + "/truth.csv"
+        let truthPath = (dir as NSString).appendingPathComponent("truth.csv")
         let truth = try FileSink(path: truthPath)
         try truth.write("source,record_id,entity_id\n")
         var counts = [Int](repeating: 0, count: count)
@@ -175,7 +175,7 @@ public enum PeopleGenerator {
         }
         for s in sinks { try s.close() }
         try truth.close()
-        return Summary(files: srcs.map { dir + "/" + $0.fileName }, recordsPerSource: counts,
+        return Summary(files: srcs.map { (dir as NSString).appendingPathComponent($0.fileName) }, recordsPerSource: counts,
                        entityCount: plan.entityCount, truthPath: truthPath)
     }
 
