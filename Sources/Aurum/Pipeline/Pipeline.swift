@@ -125,7 +125,10 @@ public enum Pipeline {
         for out in catalog.outputs {
             let (table, columns) = try dataset(for: out, catalog: catalog, integration: integration, db: db)
             let publisher = OutputPublisher(db: db, table: table, columns: columns)
-            let rowsIn = Int(try db.scalar("SELECT count(*) FROM \(sqlIdent(table))")?.doubleValue ?? 0)
+            let rowsIn: Int
+            if let i = integration, i.table == table { rowsIn = i.rows } else {
+                rowsIn = Int(try db.scalar("SELECT count(*) FROM \(sqlIdent(table))")?.doubleValue ?? 0)
+            }
             let (path, rows): (String, Int) = try step("output:\(out.format.rawValue)", warehouse, run, &state, observer,
                                                        recordsIn: rowsIn) { _ in
                 let r = try publisher.publish(out)
