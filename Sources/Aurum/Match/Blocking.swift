@@ -117,7 +117,7 @@ struct Blocker {
                             for p in 0..<r where keys[p][i] >= 0 && keys[p][i] == keys[p][j] { seen = true; break }
                             if seen { continue }
                         }
-                        if threshold != .max && Blocker.mix(UInt64(i) << 32 | UInt64(j)) > threshold { continue }
+                        if threshold != .max && SplitMix64.finalize(UInt64(i) << 32 | UInt64(j)) > threshold { continue }
                         left.append(Int32(min(i, j))); right.append(Int32(max(i, j)))
                         perRule[r] += 1
                     }
@@ -125,14 +125,5 @@ struct Blocker {
             }
         }
         return (left, right, perRule)
-    }
-
-    /// SplitMix64's finaliser: a well-spread hash of a 64-bit value.
-    @inline(__always)
-    static func mix(_ x: UInt64) -> UInt64 {
-        var z = x &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

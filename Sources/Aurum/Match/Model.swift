@@ -131,7 +131,7 @@ struct Trainer {
     func estimateU(linkType: LinkType, count: Int, seed: UInt64) throws -> [[Double]] {
         let n = records.count
         guard n >= 2 else { return comparators.map { Array(repeating: 1.0 / Double($0.levelCount), count: $0.levelCount) } }
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(state: seed)
         var left: [Int32] = [], right: [Int32] = []
         left.reserveCapacity(count); right.reserveCapacity(count)
         let sources = Set(records.source)
@@ -266,16 +266,4 @@ struct Trainer {
 struct UnsafeSendable<T>: @unchecked Sendable {
     let value: T
     init(_ v: T) { value = v }
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

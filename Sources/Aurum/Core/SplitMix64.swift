@@ -1,5 +1,5 @@
 /// SplitMix64: small, fast, and the same sequence everywhere for a seed — what makes the
-/// generators' output byte-identical across runs and machines.
+/// generators' output byte-identical across runs and machines, and matching's samples repeatable.
 struct SplitMix64 {
     var state: UInt64
 
