@@ -110,8 +110,8 @@ public enum Explainer {
             if mc.termFrequency && l == 1, case .exact = c.spec.levels[0], let v = ra[c.attribute].textValue {
                 let col = sqlIdent(c.spec.attribute)
                 let row = try db.query("SELECT (SELECT count(*) FROM \(sqlIdent(table)) WHERE \(col) = ?), count(\(col)), count(*) FROM \(sqlIdent(table))", [.text(v)])[0]
-                let tf = max((row[0].doubleValue ?? 1) / max(row[1].doubleValue ?? 1, 1), 1 / max(row[2].doubleValue ?? 1, 1))
-                w = max(log2(max(mc.m[1], 1e-12) / tf), mc.weights.count > 2 ? mc.weights[2] : 0)
+                let tf = (row[0].doubleValue ?? 1) / max(row[1].doubleValue ?? 1, 1)
+                w = mc.exactWeight(termFrequency: tf, records: Int(row[2].doubleValue ?? 1))
                 note = String(format: "term frequency %.5f", tf)
             }
             total += w

@@ -263,23 +263,16 @@ struct Matcher {
         }
     }
 
-    /// Whether record i's `source:key` sorts before (or equal to) record j's, without building the text.
+    /// Whether record i's `source:key` sorts before (or equal to) record j's.
     func referenceOrder(_ i: Int, _ j: Int) -> Bool {
-        let si = records.sources[Int(records.source[i])], sj = records.sources[Int(records.source[j])]
-        if si != sj {
-            // `source:key` text order: compare the names, where a name that is a prefix of the other compares by ':'.
-            return (si + ":").utf8.lexicographicallyPrecedes((sj + ":").utf8)
-        }
-        return !records.sourceKey[j].utf8.lexicographicallyPrecedes(records.sourceKey[i].utf8)
+        !RecordRef.precedes(records.sources[Int(records.source[j])], records.sourceKey[j],
+                            records.sources[Int(records.source[i])], records.sourceKey[i])
     }
 
     /// The exact level's weight with the value's own frequency in place of u.
     func tfWeight(_ c: MatchModel.Comparison, _ f: Features, _ attribute: Int, _ record: Int) -> Double {
         let id = f.ids[attribute][record]
-        let tf = max(f.termFrequency(attribute, id), 1 / Double(max(records.count, 1)))
-        let w = log2(max(c.m[1], 1e-12) / tf)
-        // Never below the next level: a match on a common value is still a match.
-        return max(w, c.weights.count > 2 ? c.weights[2] : 0)
+        return c.exactWeight(termFrequency: f.termFrequency(attribute, id), records: records.count)
     }
 
     // MARK: training

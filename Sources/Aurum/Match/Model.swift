@@ -19,6 +19,14 @@ struct MatchModel {
         /// Per level: whether it is another kind of evidence (swapped names, transposed dates, an
         /// SQL level) rather than a weaker similarity band, so the ordering guard skips it.
         var unordered: [Bool] = []
+
+        /// The exact level's weight with the value's term frequency (its share of the attribute's
+        /// values, at least one record in `records`) in place of u, never below the next level: a
+        /// match on a common value is still a match.
+        func exactWeight(termFrequency: Double, records: Int) -> Double {
+            let tf = max(termFrequency, 1 / Double(max(records, 1)))
+            return max(log2(max(m[1], 1e-12) / tf), weights.count > 2 ? weights[2] : 0)
+        }
     }
 
     var entity: String
