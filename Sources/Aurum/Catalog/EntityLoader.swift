@@ -305,22 +305,24 @@ extension Reader {
         return out
     }
 
+    /// `name` or `{name: PARAMETER}` (lowercased name, the parameter's node if any).
+    func namedParameter(_ n: ConfigNode, what: String, example: String) -> (String, ConfigNode?)? {
+        if n.isMapping {
+            guard n.pairs.count == 1, let (k, v) = n.pairs.first else {
+                n.fail("\(what) is one name with its parameter, e.g. \(example)")
+                return nil
+            }
+            return (k.lowercased(), v)
+        }
+        guard let s = n.string else { return nil }
+        return (s.lowercased(), nil)
+    }
+
     static let levelNames = ["exact", "jaro_winkler", "levenshtein", "damerau_levenshtein", "jaccard", "soundex",
                              "double_metaphone", "abs_diff", "rel_diff", "date_days", "day_month_transposed", "swapped_with", "sql"]
 
     func comparisonLevel(_ n: ConfigNode, attribute: AttributeSpec, attributes: [String]) -> ComparisonLevel? {
-        let kind: String
-        var arg: ConfigNode?
-        if n.isMapping {
-            guard n.pairs.count == 1, let (k, v) = n.pairs.first else {
-                n.fail("a level is one name with its parameter, e.g. {jaro_winkler: 0.9}")
-                return nil
-            }
-            kind = k.lowercased(); arg = v
-        } else {
-            guard let s = n.string else { return nil }
-            kind = s.lowercased()
-        }
+        guard let (kind, arg) = namedParameter(n, what: "a level", example: "{jaro_winkler: 0.9}") else { return nil }
         func number() -> Double? {
             guard let a = arg else { n.fail("'\(kind)' needs a parameter, e.g. {\(kind): 1}"); return nil }
             guard let d = a.value.doubleValue, d >= 0 else { a.fail("expected a non-negative number"); return nil }
@@ -395,18 +397,7 @@ extension Reader {
 
     /// `most_frequent`, `{source_priority: [crm, shop]}`, `{most_recent: updated_at}`, `{custom: max(x)}` …
     func survivorshipRule(_ n: ConfigNode, attributes: [String]) -> SurvivorshipRule? {
-        let kind: String
-        var arg: ConfigNode?
-        if n.isMapping {
-            guard n.pairs.count == 1, let (k, v) = n.pairs.first else {
-                n.fail("a survivorship rule is one name with its parameter, e.g. {most_recent: updated_at}")
-                return nil
-            }
-            kind = k.lowercased(); arg = v
-        } else {
-            guard let s = n.string else { return nil }
-            kind = s.lowercased()
-        }
+        guard let (kind, arg) = namedParameter(n, what: "a survivorship rule", example: "{most_recent: updated_at}") else { return nil }
         switch kind {
         case "source_priority": return .sourcePriority(arg?.stringList ?? [])
         case "most_recent":
