@@ -8,6 +8,8 @@ import Foundation
 struct Blocker {
     /// `keys[rule][record]`: the record's key id under the rule, -1 when a key part is NULL or empty.
     var keys: [[Int32]] = []
+    /// `hashes[rule][key id]`: the key's stable hash (`Blocker.keyHash`), as the warehouse stores it.
+    var hashes: [[Int64]] = []
     let rules: [BlockingRule]
     let linkType: LinkType
     let source: [Int32]
@@ -18,29 +20,51 @@ struct Blocker {
         self.linkType = linkType
         self.source = records.source
         for (ri, rule) in rules.enumerated() {
-            var exprs: [String] = []
-            for k in rule.keys {
-                do {
-                    _ = try ExpressionChecker.check(k, columns: records.attributes, db: db)
-                } catch {
-                    let (msg, hint) = ExpressionChecker.explain(error, columns: records.attributes)
-                    throw AurumError(.expression, "blocking key '\(k)': \(msg)", at: rule.location.isEmpty ? "\(location).blocking[\(ri)]" : rule.location, hint: hint)
-                }
-                exprs.append("nullif(CAST((\(k)) AS TEXT), '')")
-            }
-            let keyExpr = exprs.count == 1 ? exprs[0] : exprs.joined(separator: " || char(31) || ")
-            let st = try db.prepare("SELECT \(keyExpr) FROM \(sqlIdent(table)) ORDER BY rec_id")
+            let exprs = try Self.keyParts(rule, index: ri, attributes: records.attributes, db: db, location: location)
+            let st = try db.prepare("SELECT \(Self.keyExpression(exprs)) FROM \(sqlIdent(table)) ORDER BY rec_id")
             var col = [Int32](repeating: -1, count: records.count)
             var intern: [String: Int32] = [:]
+            var hash: [Int64] = []
             var r = 0
             while try st.step() {
                 if let s = st.column(0).textValue {
-                    if let id = intern[s] { col[r] = id } else { let id = Int32(intern.count); intern[s] = id; col[r] = id }
+                    if let id = intern[s] { col[r] = id } else {
+                        let id = Int32(intern.count); intern[s] = id; col[r] = id
+                        hash.append(Self.keyHash(rule: ri, s))
+                    }
                 }
                 r += 1
             }
             keys.append(col)
+            hashes.append(hash)
         }
+    }
+
+    /// The key of a rule as one SQL expression over its parts (NULL when a part is NULL or empty).
+    static func keyExpression(_ parts: [String]) -> String {
+        parts.count == 1 ? parts[0] : parts.joined(separator: " || char(31) || ")
+    }
+
+    /// The key parts of a rule, checked like every user expression.
+    static func keyParts(_ rule: BlockingRule, index ri: Int, attributes: [String], db: SQLiteDatabase, location: String) throws -> [String] {
+        try rule.keys.map { k in
+            do {
+                _ = try ExpressionChecker.check(k, columns: attributes, db: db)
+            } catch {
+                let (msg, hint) = ExpressionChecker.explain(error, columns: attributes)
+                throw AurumError(.expression, "blocking key '\(k)': \(msg)", at: rule.location.isEmpty ? "\(location).blocking[\(ri)]" : rule.location, hint: hint)
+            }
+            return "nullif(CAST((\(k)) AS TEXT), '')"
+        }
+    }
+
+    /// A key's stable 64-bit hash with its rule: what `ent_<entity>__blocks` stores.
+    static func keyHash(rule: Int, _ key: String) -> Int64 {
+        var h = FNV1a()
+        h.add(String(rule))
+        h.add(byte: 0x1F)
+        h.add(key)
+        return Int64(bitPattern: h.value)
     }
 
     /// Records grouped by key under rule `r`: (start offsets, record indices), groups of one dropped.
@@ -72,18 +96,23 @@ struct Blocker {
             let (starts, members) = groups(r)
             var total = 0
             for g in 0..<(starts.count - 1) {
-                let n = starts[g + 1] - starts[g]
-                switch linkType {
-                case .linkAndDedupe: total += n * (n - 1) / 2
-                case .linkOnly, .dedupeOnly:
-                    var perSource: [Int32: Int] = [:]
-                    for m in members[starts[g]..<starts[g + 1]] { perSource[source[Int(m)], default: 0] += 1 }
-                    let within = perSource.values.reduce(0) { $0 + $1 * ($1 - 1) / 2 }
-                    total += linkType == .dedupeOnly ? within : n * (n - 1) / 2 - within
-                }
+                total += Self.groupPairs(members[starts[g]..<starts[g + 1]].lazy.map { self.source[Int($0)] }, linkType)
             }
             return total
         }
+    }
+
+    /// The pairs one group of records (given by their sources) yields under the link type.
+    static func groupPairs<S: Sequence>(_ sources: S, _ linkType: LinkType) -> Int where S.Element == Int32 {
+        var n = 0
+        var perSource: [Int32: Int] = [:]
+        for s in sources {
+            n += 1
+            if linkType != .linkAndDedupe { perSource[s, default: 0] += 1 }
+        }
+        if linkType == .linkAndDedupe { return n * (n - 1) / 2 }
+        let within = perSource.values.reduce(0) { $0 + $1 * ($1 - 1) / 2 }
+        return linkType == .dedupeOnly ? within : n * (n - 1) / 2 - within
     }
 
     @inline(__always)

@@ -13,6 +13,8 @@ struct Features: @unchecked Sendable {
     var scalarOffset: [Int] = []
     var scalarLength: [Int32] = []
     var count = 0
+    /// Per value id: the value's text (term frequencies are recorded by text).
+    var texts: [String] = []
     var soundex: [Int32] = []
     var metaphone: [(Int32, Int32)] = []
     var tokens: [[Int32]] = []
@@ -41,12 +43,7 @@ struct Features: @unchecked Sendable {
             var counts: [Int32: Int32] = [:]
             var nn = 0
             for (r, v) in records.values[a].enumerated() {
-                let s: String
-                switch v {
-                case .null: continue
-                case .text(let t): s = t
-                default: s = v.textValue ?? ""
-                }
+                guard let s = Features.text(v) else { continue }
                 var id: Int32
                 if let e = intern[s] {
                     id = e
@@ -54,6 +51,7 @@ struct Features: @unchecked Sendable {
                     id = Int32(count)
                     count += 1
                     intern[s] = id
+                    texts.append(s)
                     scalarOffset.append(-1); scalarLength.append(0)
                     number.append(.nan)
                     days.append(Features.noDate); year.append(0); month.append(0); day.append(0)
@@ -122,9 +120,23 @@ struct Features: @unchecked Sendable {
 
     /// Term frequency of a value of attribute `a`: its share of the attribute's non-null values.
     func termFrequency(_ a: Int, _ id: Int32) -> Double {
-        let n = nonNull[a]
-        guard n > 0 else { return 1 }
-        return Double(valueCounts[a][id] ?? 1) / Double(n)
+        Features.share(Int(valueCounts[a][id] ?? 1), of: nonNull[a])
+    }
+
+    /// A value's share of an attribute's `nonNull` values (1 when there are none); the one formula
+    /// of the full path (counts of this run) and the incremental one (counts recorded with the model).
+    static func share(_ count: Int, of nonNull: Int) -> Double {
+        guard nonNull > 0 else { return 1 }
+        return Double(count) / Double(nonNull)
+    }
+
+    /// The text under which a value is interned and its term frequency recorded.
+    static func text(_ v: Value) -> String? {
+        switch v {
+        case .null: nil
+        case .text(let t): t
+        default: v.textValue ?? ""
+        }
     }
 }
 

@@ -16,10 +16,21 @@ public struct MatchSummary: Sendable {
     public var model: JSON
     /// Wall-clock seconds per phase of matching, in order.
     public var seconds: [(String, Double)] = []
+    /// `full` or `incremental`, and why a run took the full path.
+    public var path = "full"
+    public var reason: String? = nil
+    /// Records rebuilt from changed source records, records compared with candidates, and
+    /// records re-clustered (on the full path: every record).
+    public var changedRecords: Int? = nil
+    public var comparedRecords: Int? = nil
+    public var reclusteredRecords: Int? = nil
 
     public var json: JSON {
         .object([
-            ("entity", .string(entity)), ("records", .int(Int64(records))),
+            ("entity", .string(entity)), ("path", .string(path)), ("path_reason", reason.map(JSON.string) ?? .null),
+            ("changed_records", .int(Int64(changedRecords ?? records))), ("compared_records", .int(Int64(comparedRecords ?? records))),
+            ("reclustered_records", .int(Int64(reclusteredRecords ?? records))),
+            ("records", .int(Int64(records))),
             ("candidate_pairs", .int(Int64(candidatePairs))),
             ("pairs_per_blocking_rule", .array(pairsPerRule.map { .object([("rule", .string($0.rule)), ("pairs", .int(Int64($0.pairs)))]) })),
             ("links", .int(Int64(links))), ("review_pairs", .int(Int64(reviewPairs))),
@@ -46,6 +57,10 @@ struct Matcher {
     struct Output {
         var summary: MatchSummary
         var clusters: Clusterer.Result
+        /// Candidate pairs per blocking rule (before removing pairs earlier rules produced).
+        var pairCounts: [Int] = []
+        /// Term-frequency totals of this run's records (non-null values per attribute).
+        var nonNull: [Int] = []
     }
 
     func match(notes initialNotes: [String] = []) throws -> Output {
@@ -90,10 +105,7 @@ struct Matcher {
         lap("features")
 
         // Blocking: the rules, plus each deterministic rule (its attributes must be equal anyway).
-        var rules = probabilistic ? spec.blocking : []
-        if spec.mode != .probabilistic {
-            for d in spec.deterministic { rules.append(BlockingRule(keys: d.attributes.map(sqlIdent), location: d.location)) }
-        }
+        let rules = Matcher.blockingRules(spec)
         let blocker = try Blocker(rules: rules, linkType: spec.linkType, records: records, db: db, table: table, location: loc)
         lap("blocking keys")
         let counts = blocker.pairCounts()
@@ -118,10 +130,6 @@ struct Matcher {
         var kept: [Int32] = []
         var keptWeight: [Double] = []
         var keptRule: [Bool] = []
-        let ruleAttrs = spec.mode == .probabilistic ? [] : spec.deterministic.map { $0.attributes.compactMap { attrs.firstIndex(of: $0) } }
-        func ruleHolds(_ i: Int, _ j: Int) -> Bool {
-            ruleAttrs.contains { ra in ra.allSatisfy { a in features.ids[a][i] >= 0 && features.ids[a][i] == features.ids[a][j] } }
-        }
         if probabilistic {
             let trainer = Trainer(comparators: comparators, features: features, records: records, settings: settings)
             var trained = try train(trainer, comparators: comparators, notes: &notes)
@@ -140,41 +148,14 @@ struct Matcher {
             }
             lap("prior")
             model = trained
-            let pw = trained.priorWeight
-            let reviewWeight = log2(spec.reviewThreshold / (1 - spec.reviewThreshold))
-            // Exclusions: the comparisons of each rule's attributes, and their `else` level.
-            let exclusions: [[(Int, UInt64)]] = spec.exclusions.map { rule in
-                rule.attributes.compactMap { a in
-                    comparators.firstIndex { $0.spec.attribute == a }.map { ($0, UInt64(comparators[$0].levelCount - 1)) }
-                }
-            }
-            let tfExact = trained.comparisons.indices.map { k in
-                trained.comparisons[k].termFrequency && { if case .exact = comparators[k].spec.levels[0] { true } else { false } }()
-            }
-            for p in 0..<left.count {
-                let g = gammas[p]
-                let i = Int(left[p]), j = Int(right[p])
-                let rule = !ruleAttrs.isEmpty && ruleHolds(i, j)
-                if !rule && exclusions.contains(where: { r in !r.isEmpty && r.allSatisfy { (k, e) in (g >> (4 * UInt64(k))) & 0xF == e } }) {
-                    excluded += 1
-                    continue
-                }
-                var w = pw
-                for k in trained.comparisons.indices {
-                    let l = Int((g >> (4 * UInt64(k))) & 0xF)
-                    if l == 1 && tfExact[k] {
-                        w += tfWeight(trained.comparisons[k], features, comparators[k].attribute, i)
-                    } else {
-                        w += trained.comparisons[k].weights[l]
-                    }
-                }
-                if rule || w >= reviewWeight {
-                    kept.append(Int32(p)); keptWeight.append(rule ? .infinity : w); keptRule.append(rule)
-                }
-            }
-        } else {
-            for p in 0..<left.count where ruleHolds(Int(left[p]), Int(right[p])) {
-                kept.append(Int32(p)); keptWeight.append(.infinity); keptRule.append(true)
+        }
+        let scorer = PairScorer(spec: spec, comparators: comparators, model: model, attributes: attrs)
+        let n = records.count
+        for p in 0..<left.count {
+            let i = Int(left[p]), j = Int(right[p])
+            switch scorer.score(gammas.isEmpty ? 0 : gammas[p], i, j, features, tf: { scorer.featureTF($0, features, n, $1) }) {
+            case .drop(let ex): if ex { excluded += 1 }
+            case .keep(let w, let rule): kept.append(Int32(p)); keptWeight.append(w); keptRule.append(rule)
             }
         }
 
@@ -239,6 +220,10 @@ struct Matcher {
             try db.run("INSERT OR REPLACE INTO match_models(run_id, entity, model) VALUES (?, ?, ?)",
                        [.integer(run), .text(entity.name), .text(modelJSON.compact)])
         }
+        try MatchStore.writeBlocks(entity: entity.name, blocker: blocker, db: db)
+        if let m = model, m.comparisons.contains(where: \.termFrequency) {
+            try MatchStore.writeTermFrequencies(entity: entity.name, model: m, features: features, comparators: comparators, db: db)
+        }
         lap("store model")
         let summary = MatchSummary(entity: entity.name, records: records.count, candidatePairs: left.count,
                                    pairsPerRule: zip(rules, perRule).map { ($0.description, $1) }, links: links.count,
@@ -246,7 +231,17 @@ struct Matcher {
                                    sizeDistribution: Clusterer.sizeDistribution(result.clusters, count: result.clusterCount),
                                    possibleChains: chains, refusedByStewards: result.refused, notes: notes, model: modelJSON,
                                    seconds: seconds)
-        return Output(summary: summary, clusters: result)
+        return Output(summary: summary, clusters: result, pairCounts: counts, nonNull: features.nonNull)
+    }
+
+    /// The rules that block: the blocking rules, plus each deterministic rule (its attributes must
+    /// be equal anyway).
+    static func blockingRules(_ spec: MatchSpec) -> [BlockingRule] {
+        var rules = spec.mode != .deterministic ? spec.blocking : []
+        if spec.mode != .probabilistic {
+            for d in spec.deterministic { rules.append(BlockingRule(keys: d.attributes.map(sqlIdent), location: d.location)) }
+        }
+        return rules
     }
 
     /// Pairs the link type allows among all records (the population the prior is a share of).
@@ -267,12 +262,6 @@ struct Matcher {
     func referenceOrder(_ i: Int, _ j: Int) -> Bool {
         !RecordRef.precedes(records.sources[Int(records.source[j])], records.sourceKey[j],
                             records.sources[Int(records.source[i])], records.sourceKey[i])
-    }
-
-    /// The exact level's weight with the value's own frequency in place of u.
-    func tfWeight(_ c: MatchModel.Comparison, _ f: Features, _ attribute: Int, _ record: Int) -> Double {
-        let id = f.ids[attribute][record]
-        return c.exactWeight(termFrequency: f.termFrequency(attribute, id), records: records.count)
     }
 
     // MARK: training
