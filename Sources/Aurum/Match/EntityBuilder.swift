@@ -18,6 +18,58 @@ struct EntityBuilder {
     func build(notes: inout Notes) throws -> EntityRecords {
         let table = Self.table(entity.name)
         let attrs = entity.attributes
+        let (sourceNames, selects) = try sourceSelects(notes: &notes, only: nil)
+        try db.execute("DROP TABLE IF EXISTS \(sqlIdent(table))")
+        let cols = attrs.map { "\(sqlIdent($0.name))" }.joined(separator: ", ")
+        try db.execute("CREATE TABLE \(sqlIdent(table)) (rec_id INTEGER PRIMARY KEY, source TEXT NOT NULL, source_key TEXT NOT NULL, \(cols))")
+        try insert(selects)
+        try db.execute("CREATE INDEX \(sqlIdent(table + "_by_key")) ON \(sqlIdent(table)) (source, source_key)")
+        try clearUnreadable(above: 0, notes: &notes)
+        return try load(sources: sourceNames)
+    }
+
+    /// Inserts the records of the source keys listed in `keys` (a table of (source, key)) from the
+    /// prepared sources, as `build` does; returns the rec_id above which they were inserted.
+    func insertChanged(keys: String, notes: inout Notes) throws -> Int64 {
+        let (_, selects) = try sourceSelects(notes: &notes, only: keys)
+        let above = Int64(try db.scalar("SELECT coalesce(max(rec_id), 0) FROM \(sqlIdent(Self.table(entity.name)))")?.doubleValue ?? 0)
+        try insert(selects)
+        try clearUnreadable(above: above, notes: &notes)
+        return above
+    }
+
+    func insert(_ selects: [(String, String)]) throws {
+        let table = Self.table(entity.name)
+        let cols = entity.attributes.map { "\(sqlIdent($0.name))" }.joined(separator: ", ")
+        for (name, sel) in selects {
+            do {
+                try db.run("INSERT INTO \(sqlIdent(table)) (source, source_key, \(cols)) SELECT ?, \(sel.dropFirst("SELECT ".count))",
+                           [.text(name)])
+            } catch let e as AurumError {
+                throw e
+            } catch {
+                throw AurumError(.expression, "building the records of entity '\(entity.name)' from source '\(name)' failed: \(error)",
+                                 at: "\(entity.location).sources.\(name)")
+            }
+        }
+    }
+
+    /// Values a typed attribute could not read are missing for matching; says how many.
+    func clearUnreadable(above: Int64, notes: inout Notes) throws {
+        let table = Self.table(entity.name)
+        for a in entity.attributes where a.type != .text {
+            let bad = try db.scalar("SELECT count(*) FROM \(sqlIdent(table)) WHERE rec_id > ? AND \(sqlIdent(a.name)) = ''", [.integer(above)])?.doubleValue ?? 0
+            if bad > 0 {
+                notes.messages.append("entity \(entity.name): \(Int(bad)) value(s) of attribute '\(a.name)' are not \(a.type == .date ? "dates" : "numbers") and count as missing")
+                try db.run("UPDATE \(sqlIdent(table)) SET \(sqlIdent(a.name)) = NULL WHERE rec_id > ? AND \(sqlIdent(a.name)) = ''", [.integer(above)])
+            }
+        }
+    }
+
+    /// Per source feeding the entity: the SELECT of its records' standardised attributes, in
+    /// snapshot order; with `only`, of the keys that table lists for the source.
+    func sourceSelects(notes: inout Notes, only: String?) throws -> ([String], [(String, String)]) {
+        let attrs = entity.attributes
         var sourceNames: [String] = []
         var selects: [(String, String)] = []
         for mapping in entity.sources {
@@ -57,37 +109,17 @@ struct EntityBuilder {
             }
             sourceNames.append(p.name)
             let rid = sqlIdent(StagedColumns.rid)
-            let joined = "SELECT w.*, coalesce(s.\(sqlIdent(StagedColumns.key)), CAST(s.\(rid) AS TEXT)) AS \"__aurum_source_key\" FROM \(sqlIdent(p.table)) AS w JOIN \(sqlIdent(staged)) AS s ON s.\(rid) = w.\(rid)"
+            var joined = "SELECT w.*, coalesce(s.\(sqlIdent(StagedColumns.key)), CAST(s.\(rid) AS TEXT)) AS \"__aurum_source_key\" FROM \(sqlIdent(p.table)) AS w JOIN \(sqlIdent(staged)) AS s ON s.\(rid) = w.\(rid)"
+            if let only {
+                joined += " WHERE s.\(sqlIdent(StagedColumns.key)) IN (SELECT key FROM \(only) WHERE source = '\(p.name.replacingOccurrences(of: "'", with: "''"))')"
+            }
             selects.append((p.name, "SELECT \(list.joined(separator: ", ")) FROM (\(joined)) ORDER BY \(rid)"))
         }
         if selects.isEmpty {
             throw AurumError(.invalidCatalog, "entity '\(entity.name)' is fed by no source", at: "\(entity.location).sources",
                              hint: "map at least one source's columns to the attributes")
         }
-        try db.execute("DROP TABLE IF EXISTS \(sqlIdent(table))")
-        let cols = attrs.map { "\(sqlIdent($0.name))" }.joined(separator: ", ")
-        try db.execute("CREATE TABLE \(sqlIdent(table)) (rec_id INTEGER PRIMARY KEY, source TEXT NOT NULL, source_key TEXT NOT NULL, \(cols))")
-        for (name, sel) in selects {
-            do {
-                try db.run("INSERT INTO \(sqlIdent(table)) (source, source_key, \(cols)) SELECT ?, \(sel.dropFirst("SELECT ".count))",
-                           [.text(name)])
-            } catch let e as AurumError {
-                throw e
-            } catch {
-                throw AurumError(.expression, "building the records of entity '\(entity.name)' from source '\(name)' failed: \(error)",
-                                 at: "\(entity.location).sources.\(name)")
-            }
-        }
-        try db.execute("CREATE INDEX \(sqlIdent(table + "_by_key")) ON \(sqlIdent(table)) (source, source_key)")
-        // Values a typed attribute could not read are missing for matching; say how many.
-        for a in attrs where a.type != .text {
-            let bad = try db.scalar("SELECT count(*) FROM \(sqlIdent(table)) WHERE \(sqlIdent(a.name)) = ''")?.doubleValue ?? 0
-            if bad > 0 {
-                notes.messages.append("entity \(entity.name): \(Int(bad)) value(s) of attribute '\(a.name)' are not \(a.type == .date ? "dates" : "numbers") and count as missing")
-                try db.run("UPDATE \(sqlIdent(table)) SET \(sqlIdent(a.name)) = NULL WHERE \(sqlIdent(a.name)) = ''")
-            }
-        }
-        return try load(sources: sourceNames)
+        return (sourceNames, selects)
     }
 
     /// The attribute's standardisers around `expr`, then its type; empty text becomes NULL.
