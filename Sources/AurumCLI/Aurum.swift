@@ -108,11 +108,12 @@ struct Run: ParsableCommand {
     @Argument(help: "The catalog (YAML or JSON).") var catalog: String
     @OptionGroup var options: RunOptions
     @Flag(name: .long, help: "Print the run report as JSON on standard output.") var json = false
+    @Flag(name: .long, help: "Rebuild, re-match and re-survive every entity whole, even when an incremental run could.") var full = false
 
     func run() throws {
         do {
             let c = try CatalogLoader.load(path: catalog, warehouseOverride: options.warehouse)
-            let outcome = try Pipeline.run(c, command: "run", observer: StderrObserver(enabled: !options.quiet))
+            let outcome = try Pipeline.run(c, command: "run", full: full, observer: StderrObserver(enabled: !options.quiet))
             if json {
                 Console.out(outcome.report.pretty())
             } else if !options.quiet {

@@ -5,15 +5,25 @@ extension Pipeline {
     struct EntityOutcome {
         var match: MatchSummary
         var golden: GoldenSummary
+        /// Golden ids whose rows the step wrote or removed (nil: the full path rewrote them all).
+        var touched: [Int64]?
     }
 
     /// One step per entity, each in one transaction: a failure leaves the golden state as it was.
+    /// An entity whose previous state is usable runs the incremental path (`incrementalState`),
+    /// the others the full one.
     static func runEntities(_ catalog: Catalog, warehouse: Warehouse, run: Int64, state: inout RunState, observer: RunObserver) throws {
         let db = warehouse.db
         let prepared = state.prepared
+        let full = state.full
         for entity in catalog.entities {
             let outcome: EntityOutcome = try step("match:\(entity.name)", warehouse, run, &state, observer) { _ in
                 let r = try db.transaction { () throws -> (EntityOutcome, Int) in
+                    let hash = MatchState.configHash(entity: entity, catalog: catalog)
+                    let (previous, reason) = try incrementalState(entity, catalog: catalog, db: db, run: run, hash: hash, full: full)
+                    if let previous {
+                        return try runIncremental(entity, catalog: catalog, previous: previous, prepared: prepared, db: db, run: run)
+                    }
                     var notes = EntityBuilder.Notes()
                     let t0 = Date()
                     let records = try EntityBuilder(db: db, entity: entity, prepared: prepared).build(notes: &notes)
@@ -26,13 +36,66 @@ extension Pipeline {
                                                   clusterCount: m.clusters.clusterCount, db: db, run: run)
                     m.summary.seconds.insert(("build records", built), at: 0)
                     m.summary.seconds.append(("golden records", Date().timeIntervalSince(t1)))
-                    return (EntityOutcome(match: m.summary, golden: g), records.count)
+                    m.summary.reason = reason
+                    let probabilistic = entity.match.mode != .deterministic
+                    try MatchState(entity: entity.name, run: run, configHash: hash, modelRun: probabilistic ? run : nil, path: "full",
+                                   pairCounts: m.pairCounts, savedAt: Timestamp.now(), tfNonNull: m.nonNull, tfRecords: records.count).save(db: db)
+                    return (EntityOutcome(match: m.summary, golden: g, touched: nil), records.count)
                 }
                 return (r.0, r.1, r.0.golden.goldenRecords)
             }
             for n in outcome.match.notes { observer.note(n) }
             state.entities.append(outcome)
         }
+    }
+
+    static func runIncremental(_ entity: EntitySpec, catalog: Catalog, previous: MatchState, prepared: [PreparedSource],
+                               db: SQLiteDatabase, run: Int64) throws -> (EntityOutcome, Int) {
+        var m = try IncrementalMatcher(db: db, entity: entity, prepared: prepared, run: run, state: previous, settings: catalog.functions)
+            .match(notes: [])
+        let t1 = Date()
+        let (g, touched) = try GoldenStage.update(entity: entity, records: m.records, clusters: m.clusters.clusters,
+                                                  clusterCount: m.clusters.clusterCount, previous: m.previous,
+                                                  untouched: m.untouchedGolden, db: db, run: run)
+        m.summary.seconds.append(("golden records", Date().timeIntervalSince(t1)))
+        var next = previous
+        next.run = run
+        next.path = "incremental"
+        next.pairCounts = m.pairCounts
+        next.savedAt = Timestamp.now()
+        try next.save(db: db)
+        return (EntityOutcome(match: m.summary, golden: g, touched: touched), m.summary.comparedRecords ?? 0)
+    }
+
+    /// The entity's previous state when the incremental path can run on it, else why not.
+    static func incrementalState(_ entity: EntitySpec, catalog: Catalog, db: SQLiteDatabase, run: Int64, hash: String,
+                                 full: Bool) throws -> (MatchState?, String?) {
+        if full { return (nil, "--full") }
+        guard let st = try MatchState.load(entity: entity.name, db: db) else { return (nil, "no previous state") }
+        if st.configHash != hash { return (nil, "the entity's configuration changed") }
+        if try db.scalar("SELECT status FROM runs WHERE run_id = ?", [.integer(st.run)])?.textValue != "succeeded" {
+            return (nil, "the run that built it (\(st.run)) did not succeed")
+        }
+        for t in [EntityBuilder.table(entity.name), MatchStore.blocksTable(entity.name), GoldenStage.tableName(entity.name),
+                  GoldenStage.lineageTableName(entity.name)] where try !db.tableExists(t) {
+            return (nil, "table \(t) is missing")
+        }
+        if entity.match.mode != .deterministic {
+            guard let mr = st.modelRun,
+                  try db.scalar("SELECT count(*) FROM match_models WHERE run_id = ? AND entity = ?", [.integer(mr), .text(entity.name)])?.doubleValue == 1 else {
+                return (nil, "no recorded model")
+            }
+        }
+        if catalog.quality.duplicates { return (nil, "duplicate removal compares rows across a source") }
+        for m in entity.sources {
+            if let s = catalog.sources.first(where: { $0.name == m.source }), s.key.isEmpty {
+                return (nil, "source '\(m.source)' has no key")
+            }
+            let first = try db.scalar("SELECT count(*) FROM change_counts WHERE source = ? AND run_id > ? AND run_id <= ? AND first = 1",
+                                      [.text(m.source), .integer(st.run), .integer(run)])?.doubleValue ?? 0
+            if first > 0 { return (nil, "source '\(m.source)' has a first snapshot since") }
+        }
+        return (st, nil)
     }
 
     /// The table and columns an output writes, per its `data` setting.

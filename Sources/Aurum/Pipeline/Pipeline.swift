@@ -30,13 +30,16 @@ public struct SilentObserver: RunObserver {
 
 /// Runs a catalog end to end: snapshot → transform and quality → integrate → publish → report.
 public enum Pipeline {
-    public static func run(_ catalog: Catalog, command: String = "run", observer: RunObserver = SilentObserver()) throws -> RunOutcome {
+    /// `full`: every entity takes the full path (rebuild, re-train unless hand-set, re-match all),
+    /// even where the incremental one could run.
+    public static func run(_ catalog: Catalog, command: String = "run", full: Bool = false, observer: RunObserver = SilentObserver()) throws -> RunOutcome {
         let started = Date()
         let warehouse = try Warehouse(path: catalog.warehouse, functions: catalog.functions)
         defer { warehouse.close() }
         let db = warehouse.db
         let run = try warehouse.beginRun(catalog: catalog.file, command: command)
         var state = RunState()
+        state.full = full
         do {
             try execute(catalog, warehouse: warehouse, run: run, state: &state, observer: observer)
             let report = try Report.build(catalog: catalog, db: db, run: run, state: state, seconds: Date().timeIntervalSince(started))
@@ -58,6 +61,7 @@ public enum Pipeline {
         var outputs: [(OutputSpec, String, Int)] = []
         var entities: [EntityOutcome] = []
         var openStep: Int?
+        var full = false
     }
 
     static func step<R>(_ name: String, _ warehouse: Warehouse, _ run: Int64, _ state: inout RunState,

@@ -107,6 +107,54 @@ public enum GoldenStage {
         }
     }
 
+    /// The incremental golden stage: golden ids, survival and in-place writes for the affected
+    /// records only (`records`: the affected records that still exist, in record order, with their
+    /// clusters; `previous`: their previous ids, and the affected ids' history). The golden records
+    /// of no affected record (`untouched` of them) are not read or written. Returns the summary
+    /// and the golden ids whose rows were written or removed, ascending.
+    static func update(entity: EntitySpec, records: EntityRecords, clusters: [Int32], clusterCount: Int,
+                       previous: PreviousGoldenState, untouched: Int, db: SQLiteDatabase, run: Int64) throws -> (GoldenSummary, [Int64]) {
+        precondition(clusters.count == records.count, "one cluster per record")
+        try checkColumns(entity, records)
+        let byKey = try RecordKeyOrder(records)
+        var seconds: [(phase: String, seconds: Double)] = []
+        var clock = Date()
+        func lap(_ phase: String) {
+            let now = Date()
+            seconds.append((phase, now.timeIntervalSince(clock)))
+            clock = now
+        }
+        let members = ClusterMembers(clusters: clusters, clusterCount: clusterCount)
+        let survived = try Survivorship.survive(entity: entity, records: records, members: members, db: db)
+        lap("survive")
+        let ids = GoldenIds.assign(previous: previous, members: members)
+        try writeIds(entity.name, ids, run: run, db: db)
+        lap("ids")
+        let xrefRows = try writeXref(entity.name, records: records, byKey: byKey, previous: previous, clusters: clusters,
+                                     ids: ids.ids, run: run, db: db)
+        lap("xref")
+        let table = tableName(entity.name), lineageTable = lineageTableName(entity.name)
+        for t in [table, lineageTable] {
+            let del = try db.prepare("DELETE FROM \(sqlIdent(t)) WHERE \(idColumn) = ?")
+            for id in previous.active.keys.sorted() {
+                del.bindInt(id, at: 1)
+                try del.step()
+                del.resetKeepingBindings()
+            }
+        }
+        try writeGoldenTable(table, records: records, members: members, survived: survived, ids: ids.ids, db: db, create: false)
+        lap("golden")
+        let lineageValues = try writeLineage(entity.name, table: lineageTable, records: records, survived: survived,
+                                             ids: ids.ids, run: run, db: db, create: false)
+        lap("lineage")
+        let golden = Int(try db.scalar("SELECT count(*) FROM \(sqlIdent(table))")?.doubleValue ?? 0)
+        let touched = Set(previous.active.keys).union(ids.ids).sorted()
+        return (GoldenSummary(entity: entity.name, table: table, records: records.count, goldenRecords: golden,
+                              created: ids.created.count, merged: ids.merges.count, split: ids.splitIds,
+                              retired: ids.retired.count, unchanged: ids.unchanged + untouched, changed: ids.changed,
+                              xrefRowsWritten: xrefRows, lineageValues: lineageValues, seconds: seconds), touched)
+    }
+
     /// Attribute names must not collide with each other or with the golden table's own columns.
     static func checkColumns(_ entity: EntitySpec, _ records: EntityRecords) throws {
         var seen: Set<String> = [idColumn, recordsColumn, sourcesColumn]
@@ -163,12 +211,14 @@ public enum GoldenStage {
     }
 
     static func writeGoldenTable(_ table: String, records: EntityRecords, members: ClusterMembers, survived: SurvivedValues,
-                                 ids: [Int64], db: SQLiteDatabase) throws {
+                                 ids: [Int64], db: SQLiteDatabase, create: Bool = true) throws {
         let t = sqlIdent(table)
-        try db.execute("DROP TABLE IF EXISTS \(t)")
-        // Attribute columns have no declared type, so each value keeps the type survivorship gave it.
-        let attrs = records.attributes.map { ", " + sqlIdent($0) }.joined()
-        try db.execute("CREATE TABLE \(t) (\(idColumn) INTEGER PRIMARY KEY\(attrs), \(recordsColumn) INTEGER NOT NULL, \(sourcesColumn) TEXT NOT NULL)")
+        if create {
+            try db.execute("DROP TABLE IF EXISTS \(t)")
+            // Attribute columns have no declared type, so each value keeps the type survivorship gave it.
+            let attrs = records.attributes.map { ", " + sqlIdent($0) }.joined()
+            try db.execute("CREATE TABLE \(t) (\(idColumn) INTEGER PRIMARY KEY\(attrs), \(recordsColumn) INTEGER NOT NULL, \(sourcesColumn) TEXT NOT NULL)")
+        }
         let width = records.attributes.count
         let st = try db.prepare("INSERT INTO \(t) VALUES (?\(String(repeating: ", ?", count: width + 2)))")
         var sourceNames = SourceSets(records.sources)
@@ -239,7 +289,7 @@ public enum GoldenStage {
     /// records per attribute) and the entity's rows of golden_rules. Returns the number of values
     /// with lineage.
     static func writeLineage(_ entity: String, table: String, records: EntityRecords, survived: SurvivedValues, ids: [Int64], run: Int64,
-                             db: SQLiteDatabase) throws -> Int {
+                             db: SQLiteDatabase, create: Bool = true) throws -> Int {
         try db.run("DELETE FROM golden_rules WHERE entity = ?", [.text(entity)])
         let rule = try db.prepare("INSERT INTO golden_rules(entity, attribute, position, rule, run_id) VALUES (?, ?, ?, ?, ?)")
         for (a, name) in records.attributes.enumerated() {
@@ -248,9 +298,11 @@ public enum GoldenStage {
             rule.reset()
         }
         let t = sqlIdent(table)
-        try db.execute("DROP TABLE IF EXISTS \(t)")
-        let cols = records.attributes.map { ", " + sqlIdent($0) + " TEXT" }.joined()
-        try db.execute("CREATE TABLE \(t) (\(idColumn) INTEGER PRIMARY KEY\(cols))")
+        if create {
+            try db.execute("DROP TABLE IF EXISTS \(t)")
+            let cols = records.attributes.map { ", " + sqlIdent($0) + " TEXT" }.joined()
+            try db.execute("CREATE TABLE \(t) (\(idColumn) INTEGER PRIMARY KEY\(cols))")
+        }
         let width = records.attributes.count
         let st = try db.prepare("INSERT INTO \(t) VALUES (?\(String(repeating: ", ?", count: width)))")
         var text = ""
