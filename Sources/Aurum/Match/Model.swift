@@ -91,7 +91,20 @@ struct MatchModel {
                 ])
             })),
             ("notes", .array(notes.map(JSON.string))),
+            // The numbers that score a pair, bit for bit: JSON text need not read back to the
+            // same doubles, and an incremental run must weigh a pair exactly as the full run did.
+            ("exact", .object([
+                ("prior", .string(Self.bits(prior))),
+                ("m", .array(comparisons.map { .array($0.m.map { .string(Self.bits($0)) }) })),
+                ("weights", .array(comparisons.map { .array($0.weights.map { .string(Self.bits($0)) }) })),
+            ])),
         ] + diagnostics)
+    }
+
+    static func bits(_ d: Double) -> String { String(d.bitPattern, radix: 16) }
+    static func double(bits: JSON?) -> Double? {
+        guard case .string(let s)? = bits, let b = UInt64(s, radix: 16) else { return nil }
+        return Double(bitPattern: b)
     }
 
     init(entity: String, comparisons: [Comparison], prior: Double, linkThreshold: Double, reviewThreshold: Double) {
@@ -124,6 +137,18 @@ struct MatchModel {
             if case .bool(let b) = c["term_frequency"] { tf = b }
             return Comparison(name: str(c["name"]), attribute: str(c["attribute"]), labels: labels, m: nums(c["m"]), u: nums(c["u"]),
                               weights: nums(c["weights"]), termFrequency: tf, handSet: false)
+        }
+        if let exact = json["exact"] {
+            func column(_ key: String, _ k: Int) -> [Double]? {
+                guard case .array(let all)? = exact[key], all.indices.contains(k), case .array(let a) = all[k] else { return nil }
+                let d = a.compactMap { MatchModel.double(bits: $0) }
+                return d.count == a.count ? d : nil
+            }
+            if let p = MatchModel.double(bits: exact["prior"]) { prior = p }
+            for k in comparisons.indices {
+                if let m = column("m", k) { comparisons[k].m = m }
+                if let w = column("weights", k) { comparisons[k].weights = w }
+            }
         }
     }
 }
