@@ -159,8 +159,8 @@ struct IncrementalMatcher {
         for p in pairSet {
             for r in [Int64(p >> 32), Int64(p & 0xFFFF_FFFF)] { recIns.bindInt(r, at: 1); try recIns.step(); recIns.resetKeepingBindings() }
         }
-        let involved = try loadRecords("rec_id IN (SELECT rec FROM temp.aurum_recs)", [], sources: sources, srcIndex: srcIndex)
         lap("candidate pairs")
+        let involved = try loadRecords("rec_id IN (SELECT rec FROM temp.aurum_recs)", [], sources: sources, srcIndex: srcIndex)
 
         // Score with the recorded model and its term frequencies.
         let probabilistic = spec.mode != .deterministic
@@ -190,7 +190,29 @@ struct IncrementalMatcher {
         }
         let rec = involved.records
         let local = Dictionary(uniqueKeysWithValues: involved.recIds.enumerated().map { ($1, $0) })
-        let rids = try currentRids(rec)
+        lap("load candidates")
+        // Record order: one snapshot scan for the candidates and every record of the golden records
+        // the changed and candidate records belong to (what re-clustering will need, nearly always).
+        var wanted = Set(changedKeys)
+        for r in 0..<rec.count { wanted.insert(RecordRef(source: rec.sources[Int(rec.source[r])], key: rec.sourceKey[r])) }
+        do {
+            let gid = try db.prepare("SELECT golden_id FROM xref WHERE entity = ? AND source = ? AND source_key = ?")
+            let mem = try db.prepare("SELECT source, source_key FROM xref WHERE entity = ? AND golden_id = ?")
+            try gid.bind([ent]); try mem.bind([ent])
+            var seen = Set<Int64>()
+            for r in Array(wanted) {
+                try gid.bind(.text(r.source), at: 2); try gid.bind(.text(r.key), at: 3)
+                if try gid.step(), case .integer(let g) = gid.column(0), seen.insert(g).inserted {
+                    mem.bindInt(g, at: 2)
+                    while try mem.step() { wanted.insert(RecordRef(source: mem.column(0).textValue ?? "", key: mem.column(1).textValue ?? "")) }
+                    mem.resetKeepingBindings()
+                }
+                gid.resetKeepingBindings()
+            }
+        }
+        var ridOf = try currentRids(wanted)
+        let rids = try self.rids(of: rec, known: &ridOf)
+        lap("record order")
         func precedes(_ a: Int, _ b: Int) -> Bool {
             rec.source[a] != rec.source[b] ? rec.source[a] < rec.source[b] : rids[a] < rids[b]
         }
@@ -202,6 +224,7 @@ struct IncrementalMatcher {
         }
         let features = Features(records: rec, types: entity.attributes.map(\.type), needTokens: needTokens, needPhonetic: needPhonetic)
         let gammas = probabilistic ? try Trainer(comparators: comparators, features: features, records: rec, settings: settings).gammas(left, right) : []
+        lap("compare candidates")
         let scorer = PairScorer(spec: spec, comparators: comparators, model: model, attributes: attrs)
         var excluded = 0, review = 0
         try db.run("DELETE FROM match_pairs WHERE entity = ? AND (source_l, key_l) IN (SELECT source, key FROM temp.aurum_changed)", [ent])
@@ -288,11 +311,12 @@ struct IncrementalMatcher {
             try keyIns.bind([.text(r.source), .text(r.key)]); try keyIns.step(); keyIns.reset()
         }
         let found = try loadRecords("(source, source_key) IN (SELECT source, key FROM temp.aurum_keyset)", [], sources: sources, srcIndex: srcIndex)
-        let foundRids = try currentRids(found.records)
+        let foundRids = try self.rids(of: found.records, known: &ridOf)
         let order = found.records.sourceKey.indices.sorted { a, b in
             let sa = found.records.source[a], sb = found.records.source[b]
             return sa != sb ? sa < sb : foundRids[a] < foundRids[b]
         }
+        lap("load affected")
         var subset = EntityRecords(entity: name, attributes: attrs, sources: sources)
         for a in subset.values.indices { subset.values[a].reserveCapacity(order.count) }
         var index: [RecordRef: Int32] = [:]
@@ -384,28 +408,38 @@ struct IncrementalMatcher {
         return (records, ids)
     }
 
-    /// Each record's row in its source's current snapshot: its place in a full run's record order.
-    func currentRids(_ records: EntityRecords) throws -> [Int64] {
-        var rids = [Int64](repeating: -1, count: records.count)
-        var bySource: [Int32: [String: Int]] = [:]
-        for r in 0..<records.count { bySource[records.source[r], default: [:]][records.sourceKey[r]] = r }
+    /// Each listed record's row in its source's current snapshot (its place in a full run's
+    /// record order); records no longer in the snapshot are absent. One scan per source.
+    func currentRids(_ refs: some Sequence<RecordRef>) throws -> [RecordRef: Int64] {
+        var bySource: [String: Set<String>] = [:]
+        for r in refs { bySource[r.source, default: []].insert(r.key) }
+        var out: [RecordRef: Int64] = [:]
         try db.execute("CREATE TEMP TABLE IF NOT EXISTS aurum_ridkeys (key TEXT PRIMARY KEY) WITHOUT ROWID")
         let ins = try db.prepare("INSERT OR IGNORE INTO temp.aurum_ridkeys(key) VALUES (?)")
-        for (s, keys) in bySource {
-            let name = records.sources[Int(s)]
+        for (name, keys) in bySource.sorted(by: { $0.key < $1.key }) {
             try db.execute("DELETE FROM temp.aurum_ridkeys")
-            for k in keys.keys { try ins.bind([.text(k)]); try ins.step(); ins.reset() }
+            for k in keys { try ins.bind([.text(k)]); try ins.step(); ins.reset() }
             let staged = try db.scalar("SELECT staged_table FROM sources WHERE name = ?", [.text(name)])?.textValue ?? StagingWriter.stagedTable(name)
             let key = sqlIdent(StagedColumns.key)
             let st = try db.prepare("SELECT \(sqlIdent(StagedColumns.rid)), \(key) FROM \(sqlIdent(staged)) WHERE \(key) IN (SELECT key FROM temp.aurum_ridkeys)")
             while try st.step() {
-                if case .integer(let rid) = st.column(0), let k = st.column(1).textValue, let r = keys[k] { rids[r] = rid }
+                if case .integer(let rid) = st.column(0), let k = st.column(1).textValue { out[RecordRef(source: name, key: k)] = rid }
             }
         }
-        if let missing = rids.firstIndex(of: -1) {
-            throw AurumError(.warehouse, "entity '\(entity.name)': record \(records.reference(missing)) is not in its source's snapshot",
-                             at: db.path, hint: "the entity's records and the snapshot disagree; run the catalog with --full")
+        return out
+    }
+
+    /// The rids of `records` from `known`, looking up the ones it lacks; every record must be in its snapshot.
+    func rids(of records: EntityRecords, known: inout [RecordRef: Int64]) throws -> [Int64] {
+        let refs = (0..<records.count).map { RecordRef(source: records.sources[Int(records.source[$0])], key: records.sourceKey[$0]) }
+        let missing = refs.filter { known[$0] == nil }
+        if !missing.isEmpty { known.merge(try currentRids(missing)) { a, _ in a } }
+        return try refs.map { r in
+            guard let rid = known[r] else {
+                throw AurumError(.warehouse, "entity '\(entity.name)': record \(r) is not in its source's snapshot",
+                                 at: db.path, hint: "the entity's records and the snapshot disagree; run the catalog with --full")
+            }
+            return rid
         }
-        return rids
     }
 }
