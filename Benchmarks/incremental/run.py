@@ -44,7 +44,7 @@ def perturb(value, rng):
     return value[:i] + r + value[i + 1:]
 
 
-def apply_changes(path, rng, update=0.01, delete=0.005, insert=0.005):
+def apply_changes(path, rng, update=0.01, delete=0.005, insert=0.005, tag="new"):
     """Rewrites one CSV file with the change set; returns (updated, deleted, inserted)."""
     name = os.path.basename(path)
     with open(path, newline="", encoding="utf-8") as f:
@@ -67,7 +67,7 @@ def apply_changes(path, rng, update=0.01, delete=0.005, insert=0.005):
         out.append(row)
     for k in range(int(n * insert)):
         row = list(body[rng.randrange(n)])
-        row[id_col] = f"new-{k + 1}"
+        row[id_col] = f"{tag}-{k + 1}"
         if given is not None and rng.random() < 0.5:
             row[given] = perturb(row[given], rng)
         out.insert(rng.randrange(len(out) + 1), row)

@@ -102,7 +102,7 @@ struct IncrementalMatcher {
         var ruleOf: [Int64: Int] = [:]
         for row in old + new { for (r, h) in row.hashes.enumerated() { if let h { ruleOf[h] = r } } }
         let hashIns = try db.prepare("INSERT OR IGNORE INTO temp.aurum_hashes(key) VALUES (?)")
-        for h in ruleOf.keys { hashIns.bindInt(h, at: 1); try hashIns.step(); hashIns.resetKeepingBindings() }
+        for h in ruleOf.keys.sorted() { hashIns.bindInt(h, at: 1); try hashIns.step(); hashIns.resetKeepingBindings() }
         var groups: [Int64: [(rec: Int64, src: Int32)]] = [:]
         let gst = try db.prepare("SELECT b.key, b.rec, b.src FROM temp.aurum_hashes AS h JOIN \(blocks) AS b ON b.key = h.key")
         while try gst.step() {
@@ -113,20 +113,29 @@ struct IncrementalMatcher {
         for (h, g) in groups { counts[ruleOf[h]!] -= Blocker.groupPairs(g.lazy.map(\.src), spec.linkType) }
         let del = try db.prepare("DELETE FROM \(blocks) WHERE key = ? AND rec = ?")
         var removed = Set<Int64>()
+        // In key order: neighbouring keys share b-tree pages.
+        var gone: [(Int64, Int64)] = []
         for o in old {
             removed.insert(o.rec)
-            for case let h? in o.hashes {
-                del.bindInt(h, at: 1); del.bindInt(o.rec, at: 2); try del.step(); del.resetKeepingBindings()
-            }
+            for case let h? in o.hashes { gone.append((h, o.rec)) }
+        }
+        gone.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+        for (h, r) in gone {
+            del.bindInt(h, at: 1); del.bindInt(r, at: 2); try del.step(); del.resetKeepingBindings()
         }
         for h in Array(groups.keys) { groups[h]!.removeAll { removed.contains($0.rec) } }
         let add = try db.prepare("INSERT OR IGNORE INTO \(blocks)(key, rec, src) VALUES (?, ?, ?)")
+        var added: [(Int64, Int64, Int32)] = []
         for n in new {
             for case let h? in n.hashes {
-                add.bindInt(h, at: 1); add.bindInt(n.rec, at: 2); add.bindInt(Int64(n.src), at: 3)
-                try add.step(); add.resetKeepingBindings()
+                added.append((h, n.rec, n.src))
                 groups[h, default: []].append((n.rec, n.src))
             }
+        }
+        added.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+        for (h, r, src) in added {
+            add.bindInt(h, at: 1); add.bindInt(r, at: 2); add.bindInt(Int64(src), at: 3)
+            try add.step(); add.resetKeepingBindings()
         }
         for (h, g) in groups { counts[ruleOf[h]!] += Blocker.groupPairs(g.lazy.map(\.src), spec.linkType) }
         let total = counts.reduce(0, +)
@@ -159,7 +168,7 @@ struct IncrementalMatcher {
         for p in pairSet {
             for r in [Int64(p >> 32), Int64(p & 0xFFFF_FFFF)] { recIns.bindInt(r, at: 1); try recIns.step(); recIns.resetKeepingBindings() }
         }
-        lap("candidate pairs")
+        lap("blocking")
         let involved = try loadRecords("rec_id IN (SELECT rec FROM temp.aurum_recs)", [], sources: sources, srcIndex: srcIndex)
 
         // Score with the recorded model and its term frequencies.
