@@ -195,4 +195,43 @@ import Testing
         #expect(m3.first?["path"]?.stringValue == "full")
         #expect(m3.first?["path_reason"]?.stringValue == "--full")
     }
+
+    @Test func theIncrementalPathKeepsThePairBudget() throws {
+        let dir = TempDir("incremental-budget")
+        _ = dir.write("people.csv", "id,name\n1,lee\n2,lee\n3,lee\n4,moss\n")
+        let c = try loadCatalog(dir, "catalog.yaml", """
+            version: 1
+            sources:
+              - {name: people, type: csv, path: people.csv, key: id}
+            entities:
+              person:
+                attributes:
+                  name: [trim, lower]
+                sources:
+                  people: {name: name}
+                match:
+                  mode: deterministic
+                  deterministic: [[name]]
+                  pair_budget: 3
+            """)
+        _ = try Pipeline.run(c)
+        // A fourth 'lee' makes the group yield 6 pairs: over the budget, on the incremental path too.
+        _ = dir.write("people.csv", "id,name\n1,lee\n2,lee\n3,lee\n4,moss\n5,lee\n")
+        #expect {
+            try Pipeline.run(c)
+        } throws: { e in
+            "\(e)".contains("the blocking rules would produce 6 candidate pairs, over the pair budget of 3")
+        }
+        // The failed step left the golden state as it was.
+        let w = try Warehouse(path: c.warehouse, functions: FunctionSettings())
+        defer { w.close() }
+        #expect(try w.db.scalar("SELECT count(*) FROM xref")?.doubleValue == 4)
+        #expect(try w.db.scalar("SELECT count(*) FROM golden_person")?.doubleValue == 2)
+        // Back under the budget, the incremental path runs.
+        _ = dir.write("people.csv", "id,name\n1,lee\n2,lee\n4,moss\n5,lee\n")
+        let ok = try Pipeline.run(c)
+        guard case .array(let m)? = ok.report["matching"] else { Issue.record("no matching section"); return }
+        #expect(m.first?["path"]?.stringValue == "incremental")
+        #expect(try w.db.scalar("SELECT count(*) FROM xref")?.doubleValue == 4)
+    }
 }
