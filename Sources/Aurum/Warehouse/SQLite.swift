@@ -232,4 +232,7 @@ public final class SQLiteStatement {
     }
 
     public func row() -> [Value] { (0..<columnCount).map(column) }
+
+    /// A column as an integer (SQLite's conversion: NULL is 0).
+    @inline(__always) func columnInt(_ i: Int) -> Int64 { sqlite3_column_int64(stmt, Int32(i)) }
 }
