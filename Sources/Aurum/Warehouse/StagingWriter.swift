@@ -162,21 +162,21 @@ final class StagingWriter {
     @inline(__always)
     private func firstSeen(key: String, hash: Int64) throws -> Int64 {
         guard let previous else { return run }
-        guard let i = previous.index[key] else {
+        guard let i = previous.index(of: key) else {
             try recordChange("insert", key, hash)
             return run
         }
-        if previous.state[Int(i)] == 0 { previous.state[Int(i)] = 1 }
-        if previous.hash[Int(i)] != hash { try recordChange("update", key, hash) }
-        return previous.first[Int(i)]
+        if previous.state[i] == 0 { previous.state[i] = 1 }
+        if previous.hash[i] != hash { try recordChange("update", key, hash) }
+        return previous.first[i]
     }
 
     /// A row the soft-delete column marks as deleted: a `delete` of its key's previous version.
     private func softDelete(key: String) throws {
         rowsDeleted += 1
-        guard let previous, let i = previous.index[key], previous.state[Int(i)] != 2 else { return }
-        previous.state[Int(i)] = 2
-        try recordChange("delete", key, previous.hash[Int(i)])
+        guard let previous, let i = previous.index(of: key), previous.state[i] != 2 else { return }
+        previous.state[i] = 2
+        try recordChange("delete", key, previous.hash[i])
     }
 
     private func recordChange(_ change: String, _ key: String, _ hash: Int64) throws {
@@ -452,11 +452,17 @@ final class StagingWriter {
 /// is looked up as it is written (first-seen carried over, the change set's inserts and updates
 /// recorded) instead of joining the two tables afterwards.
 ///
-/// Holds the whole previous snapshot's keys in memory, about 60 bytes a row (a 10,000,000-row
-/// source needs some 600 MB): the price of one pass. A key staged more than once before is
-/// looked up as its first row (lowest rid), with the smallest first-seen run of its rows.
+/// Holds the whole previous snapshot's keys in memory, about 50 bytes a row plus the key's bytes (a
+/// 10,000,000-row source needs some 600 MB): the price of one pass. The keys sit in one byte buffer
+/// under an open-addressing table of their FNV-1a fingerprints (a hit is confirmed byte by byte), so
+/// loading and looking up allocate nothing per key. A key staged more than once before is looked up
+/// as its first row (lowest rid), with the smallest first-seen run of its rows.
 final class PreviousKeys {
-    var index: [String: Int32] = [:]
+    private var bytes: [UInt8] = []
+    private var ends: [Int] = []
+    private var fingerprints: [UInt64] = []
+    private var slots: [Int32] = []
+    private var shift: UInt64 = 60
     var rid: [Int64] = []
     var hash: [Int64] = []
     var first: [Int64] = []
@@ -467,20 +473,76 @@ final class PreviousKeys {
     var rows = 0
 
     init(_ db: SQLiteDatabase, table: String) throws {
+        let expected = Int(try db.scalar("SELECT max(\(StagedColumns.rid)) FROM \(sqlIdent(table))")?.doubleValue ?? 0)
+        resize(max(16, expected * 2))
+        rid.reserveCapacity(expected); hash.reserveCapacity(expected); first.reserveCapacity(expected)
+        ends.reserveCapacity(expected); fingerprints.reserveCapacity(expected)
         let st = try db.prepare("SELECT \(StagedColumns.rid), \(StagedColumns.key), \(StagedColumns.hash), \(StagedColumns.firstRun) FROM \(sqlIdent(table)) ORDER BY \(StagedColumns.rid)")
         while try st.step() {
             rows += 1
-            guard case .text(let k) = st.column(1) else { continue }
             let f = st.columnInt(3)
-            if let i = index[k] {
-                first[Int(i)] = min(first[Int(i)], f)
-                continue
+            _ = st.withColumnText(1) { key in
+                let fp = Self.fingerprint(key)
+                if let i = find(key, fp) {
+                    first[i] = min(first[i], f)
+                    return
+                }
+                if (rid.count + 1) * 2 > slots.count { resize(slots.count * 2) }
+                bytes.append(contentsOf: key)
+                ends.append(bytes.count)
+                fingerprints.append(fp)
+                place(rid.count, fp)
+                rid.append(st.columnInt(0))
+                hash.append(st.columnInt(2))
+                first.append(f)
             }
-            index[k] = Int32(rid.count)
-            rid.append(st.columnInt(0))
-            hash.append(st.columnInt(2))
-            first.append(f)
         }
         state = Array(repeating: 0, count: rid.count)
+    }
+
+    /// The index of `key`'s entry, or nil when the previous snapshot does not hold it.
+    func index(of key: String) -> Int? {
+        var key = key
+        return key.withUTF8 { find(UnsafeRawBufferPointer($0), Self.fingerprint(UnsafeRawBufferPointer($0))) }
+    }
+
+    @inline(__always)
+    private static func fingerprint(_ key: UnsafeRawBufferPointer) -> UInt64 {
+        var h = FNV1a()
+        h.add(key)
+        return h.value
+    }
+
+    @inline(__always)
+    private func find(_ key: UnsafeRawBufferPointer, _ fp: UInt64) -> Int? {
+        let mask = slots.count - 1
+        var s = Int(truncatingIfNeeded: (fp &* 0x9E37_79B9_7F4A_7C15) >> shift)
+        while true {
+            let e = Int(slots[s])
+            if e < 0 { return nil }
+            if fingerprints[e] == fp {
+                let start = e == 0 ? 0 : ends[e - 1]
+                let same = bytes.withUnsafeBytes { all in
+                    ends[e] - start == key.count && (key.isEmpty || memcmp(all.baseAddress! + start, key.baseAddress!, key.count) == 0)
+                }
+                if same { return e }
+            }
+            s = (s + 1) & mask
+        }
+    }
+
+    private func place(_ e: Int, _ fp: UInt64) {
+        let mask = slots.count - 1
+        var s = Int(truncatingIfNeeded: (fp &* 0x9E37_79B9_7F4A_7C15) >> shift)
+        while slots[s] >= 0 { s = (s + 1) & mask }
+        slots[s] = Int32(e)
+    }
+
+    private func resize(_ atLeast: Int) {
+        var n = 16, bits: UInt64 = 4
+        while n < atLeast { n <<= 1; bits += 1 }
+        slots = Array(repeating: -1, count: n)
+        shift = 64 - bits
+        for e in fingerprints.indices { place(e, fingerprints[e]) }
     }
 }
