@@ -458,17 +458,20 @@ final class StagingWriter {
 /// loading and looking up allocate nothing per key. A key staged more than once before is looked up
 /// as its first row (lowest rid), with the smallest first-seen run of its rows.
 final class PreviousKeys {
-    private var bytes: [UInt8] = []
-    private var ends: [Int] = []
-    private var fingerprints: [UInt64] = []
-    private var slots: [Int32] = []
+    // Unchecked exclusivity: the object is used by the staging writer's thread only, and no
+    // access to these arrays overlaps another.
+    @exclusivity(unchecked) private var bytes: [UInt8] = []
+    @exclusivity(unchecked) private var ends: [Int] = []
+    @exclusivity(unchecked) private var fingerprints: [UInt64] = []
+    @exclusivity(unchecked) private var slots: [Int32] = []
     private var shift: UInt64 = 60
-    var rid: [Int64] = []
-    var hash: [Int64] = []
-    var first: [Int64] = []
+    private var next = 0
+    @exclusivity(unchecked) var rid: [Int64] = []
+    @exclusivity(unchecked) var hash: [Int64] = []
+    @exclusivity(unchecked) var first: [Int64] = []
     /// 0: not read again (deleted, or carried over by an incremental read); 1: read again;
     /// 2: soft-deleted by this read.
-    var state: [UInt8] = []
+    @exclusivity(unchecked) var state: [UInt8] = []
     /// The previous snapshot's row count (with keys staged more than once).
     var rows = 0
 
@@ -501,9 +504,31 @@ final class PreviousKeys {
     }
 
     /// The index of `key`'s entry, or nil when the previous snapshot does not hold it.
+    ///
+    /// A source usually lists its rows in the same order as last time, so the entry after the
+    /// last one found is tried first: then the lookup reads memory in order instead of probing.
     func index(of key: String) -> Int? {
         var key = key
-        return key.withUTF8 { find(UnsafeRawBufferPointer($0), Self.fingerprint(UnsafeRawBufferPointer($0))) }
+        return key.withUTF8 { utf8 in
+            let key = UnsafeRawBufferPointer(utf8)
+            let fp = Self.fingerprint(key)
+            let guess = next
+            if guess < fingerprints.count && fingerprints[guess] == fp && equal(guess, key) {
+                next = guess + 1
+                return guess
+            }
+            let found = find(key, fp)
+            if let found { next = found + 1 }
+            return found
+        }
+    }
+
+    @inline(__always)
+    private func equal(_ e: Int, _ key: UnsafeRawBufferPointer) -> Bool {
+        let start = e == 0 ? 0 : ends[e - 1]
+        return bytes.withUnsafeBytes { all in
+            ends[e] - start == key.count && (key.isEmpty || memcmp(all.baseAddress! + start, key.baseAddress!, key.count) == 0)
+        }
     }
 
     @inline(__always)
@@ -520,13 +545,7 @@ final class PreviousKeys {
         while true {
             let e = Int(slots[s])
             if e < 0 { return nil }
-            if fingerprints[e] == fp {
-                let start = e == 0 ? 0 : ends[e - 1]
-                let same = bytes.withUnsafeBytes { all in
-                    ends[e] - start == key.count && (key.isEmpty || memcmp(all.baseAddress! + start, key.baseAddress!, key.count) == 0)
-                }
-                if same { return e }
-            }
+            if fingerprints[e] == fp && equal(e, key) { return e }
             s = (s + 1) & mask
         }
     }
