@@ -76,6 +76,9 @@ import Testing
         // Run 2 against run 1's two rows of key 2: one update (the key's first row differs).
         let two = try ChangeQuery.changes(warehouse: dir.file("aurum.db"), run: 2, source: "people")
         #expect(two.map { "\($0.change) \($0.key ?? "-")" } == ["insert 3", "update 2"])
+        // Run 3 drops key 1; run 1's two rows of key 2 were one key, and no row of it is left over.
+        let three = try ChangeQuery.changes(warehouse: dir.file("aurum.db"), run: 3, source: "people")
+        #expect(three.map { "\($0.change) \($0.key ?? "-")" } == ["delete 1"])
         let (_, counts) = try ChangeQuery.counts(warehouse: dir.file("aurum.db"), run: 4)
         #expect(counts.map { "\($0.source) \($0.inserted)/\($0.updated)/\($0.deleted)/\($0.unchanged)" } == ["people 1/1/0/1", "words 1/0/0/1"])
     }
@@ -110,5 +113,24 @@ import Testing
         #expect { try self.run(dir, people: "", words: "w\na\n") } throws: {
             "\($0)".contains("sources[0].options.deleted_column") && "\($0)".contains("needs the source's key")
         }
+    }
+
+    /// A key staged twice that is not read again: both of its rows are deletes.
+    @Test func everyRowOfADroppedDuplicateKeyIsDeleted() throws {
+        let dir = TempDir("dup-keys")
+        try """
+            sources:
+              - {name: people, type: csv, path: people.csv, key: id}
+              - {name: words, type: csv, path: words.csv}
+            integration: {join: cross}
+            outputs:
+              - {format: csv, path: out/x.csv}
+            """.write(toFile: dir.file("catalog.yaml"), atomically: true, encoding: .utf8)
+        try run(dir, people: "id,name\n1,Ann\n2,Bob\n2,Bo\n", words: "w\na\n")
+        try run(dir, people: "id,name\n1,Ann\n", words: "w\na\n")
+        let changes = try ChangeQuery.changes(warehouse: dir.file("aurum.db"), run: 2, source: "people")
+        #expect(changes.map { "\($0.change) \($0.key ?? "-")" } == ["delete 2", "delete 2"])
+        let (_, counts) = try ChangeQuery.counts(warehouse: dir.file("aurum.db"), run: 2)
+        #expect(counts.first { $0.source == "people" }.map { "\($0.inserted)/\($0.updated)/\($0.deleted)/\($0.unchanged)" } == "0/0/2/1")
     }
 }

@@ -333,8 +333,8 @@ final class StagingWriter {
                 try db.execute("CREATE TEMP TABLE aurum_carry (rid INTEGER PRIMARY KEY)")
                 defer { try? db.execute("DROP TABLE temp.aurum_carry") }
                 let add = try db.prepare("INSERT INTO temp.aurum_carry VALUES (?)")
-                for i in previous.state.indices where previous.state[i] == 0 {
-                    add.bindInt(previous.rid[i], at: 1)
+                for r in previous.unseenRids() {
+                    add.bindInt(r, at: 1)
                     try add.step()
                     add.resetKeepingBindings()
                 }
@@ -378,8 +378,8 @@ final class StagingWriter {
                 INSERT INTO change_sets(run_id, source, change, source_key, hash)
                 SELECT ?, ?, 'delete', \(StagedColumns.key), \(StagedColumns.hash) FROM \(sqlIdent(table)) WHERE \(StagedColumns.rid) = ?
                 """)
-            for i in previous.state.indices where previous.state[i] == 0 {
-                try ins.bind([run, source, .integer(previous.rid[i])])
+            for r in previous.unseenRids() {
+                try ins.bind([run, source, .integer(r)])
                 try ins.step()
                 ins.reset()
             }
@@ -456,7 +456,8 @@ final class StagingWriter {
 /// 10,000,000-row source needs some 600 MB): the price of one pass. The keys sit in one byte buffer
 /// under an open-addressing table of their FNV-1a fingerprints (a hit is confirmed byte by byte), so
 /// loading and looking up allocate nothing per key. A key staged more than once before is looked up
-/// as its first row (lowest rid), with the smallest first-seen run of its rows.
+/// as its first row (lowest rid), with the smallest first-seen run of its rows; when the key is not
+/// read again, each of its rows is deleted (or carried over).
 final class PreviousKeys {
     // Unchecked exclusivity: the object is used by the staging writer's thread only, and no
     // access to these arrays overlaps another.
@@ -474,6 +475,19 @@ final class PreviousKeys {
     @exclusivity(unchecked) var state: [UInt8] = []
     /// The previous snapshot's row count (with keys staged more than once).
     var rows = 0
+    /// The later rows (entry, rid) of keys staged more than once: deleted or carried over with their entry.
+    var duplicates: [(entry: Int, rid: Int64)] = []
+
+    /// The rids of the previous rows whose key was not read again (state 0), in rid order.
+    func unseenRids() -> [Int64] {
+        var out = state.indices.filter { state[$0] == 0 }.map { rid[$0] }
+        let extra = duplicates.filter { state[$0.entry] == 0 }.map(\.rid)
+        if !extra.isEmpty {
+            out += extra
+            out.sort()
+        }
+        return out
+    }
 
     init(_ db: SQLiteDatabase, table: String) throws {
         let expected = Int(try db.scalar("SELECT max(\(StagedColumns.rid)) FROM \(sqlIdent(table))")?.doubleValue ?? 0)
@@ -488,6 +502,7 @@ final class PreviousKeys {
                 let fp = Self.fingerprint(key)
                 if let i = find(key, fp) {
                     first[i] = min(first[i], f)
+                    duplicates.append((i, st.columnInt(0)))
                     return
                 }
                 if (rid.count + 1) * 2 > slots.count { resize(slots.count * 2) }
