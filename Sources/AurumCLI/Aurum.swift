@@ -157,7 +157,7 @@ struct Schema: ParsableCommand {
 
 struct Quarantine: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Inspect quarantined rows.", subcommands: [List.self], defaultSubcommand: List.self)
+        abstract: "Inspect quarantined rows, and send them through the pipeline again.", subcommands: [List.self, Replay.self], defaultSubcommand: List.self)
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List quarantined rows with their reasons.")
@@ -173,13 +173,60 @@ struct Quarantine: ParsableCommand {
                     if json {
                         var m: [(String, JSON)] = [("run_id", .int(q.run)), ("source", .string(q.source)), ("step", .string(q.step)),
                                                    ("line", q.line.map { .int(Int64($0)) } ?? .null), ("rule", .string(q.rule)), ("reason", .string(q.reason))]
+                        m.append(("id", .int(q.id)))
+                        m.append(("replay_run", q.replayRun.map(JSON.int) ?? .null))
+                        m.append(("replay_outcome", q.replayOutcome.map(JSON.string) ?? .null))
                         if raw { m.append(("raw", q.raw.map(JSON.string) ?? .null)) }
                         Console.out(JSON.object(m).compact)
                     } else {
-                        Console.out("run \(q.run) \(q.source)\(q.line.map { ":\($0)" } ?? "") [\(q.step)/\(q.rule)] \(q.reason)\(raw ? " | \(q.raw ?? "")" : "")")
+                        let replay = q.replayRun.map { " (replayed in run \($0): \(q.replayOutcome ?? "?"))" } ?? ""
+                        Console.out("run \(q.run) \(q.source)\(q.line.map { ":\($0)" } ?? "") [\(q.step)/\(q.rule)] \(q.reason)\(replay)\(raw ? " | \(q.raw ?? "")" : "")")
                     }
                 }
                 if !json { Console.error("\(items.count) quarantined row(s)") }
+            } catch {
+                reportAndExit(error)
+            }
+        }
+    }
+}
+
+extension Quarantine {
+    struct Replay: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send quarantined rows through the pipeline again (after a rule or the data is fixed), as a run of its own.",
+            discussion: """
+                Rows quarantined while reading are re-parsed from their raw text; rows quarantined by a rule are \
+                re-checked with the catalog's current rules. Rows that now pass go on through matching and outputs; \
+                the others are quarantined again with their new reason. Exit code 0 even when rows still fail.
+                """)
+        @Argument(help: "The catalog (YAML or JSON).") var catalog: String
+        @Option(name: .customLong("run"), help: "Replay the quarantined rows of this run (default: the latest run).") var runID: Int64?
+        @Option(name: .long, help: "Only this source's rows.") var source: String?
+        @Flag(name: .long, help: "Print the outcome as JSON on standard output.") var json = false
+        @OptionGroup var options: RunOptions
+
+        func run() throws {
+            do {
+                let c = try CatalogLoader.load(path: catalog, warehouseOverride: options.warehouse)
+                let r = try Pipeline.replayQuarantine(c, from: runID, source: source, observer: StderrObserver(enabled: !options.quiet))
+                if json {
+                    var m: [(String, JSON)] = [("replayed_run", .int(r.fromRun)), ("run_id", r.outcome.map { .int($0.runID) } ?? .null),
+                                               ("replayed", .int(Int64(r.replayed))), ("passed", .int(Int64(r.passed))),
+                                               ("failed", .int(Int64(r.failed))), ("gone", .int(Int64(r.gone)))]
+                    m.append(("sources", .array(r.sources.map {
+                        .object([("source", .string($0.source)), ("replayed", .int(Int64($0.replayed))), ("passed", .int(Int64($0.passed))),
+                                 ("failed", .int(Int64($0.failed))), ("gone", .int(Int64($0.gone)))])
+                    })))
+                    Console.out(JSON.object(m).compact)
+                } else if let o = r.outcome {
+                    Console.out("run \(o.runID) replayed \(r.replayed) quarantined row(s) of run \(r.fromRun): \(r.passed) passed, \(r.failed) still failing, \(r.gone) gone")
+                    for s in r.sources {
+                        Console.out("  \(s.source): \(s.replayed) replayed, \(s.passed) passed, \(s.failed) still failing, \(s.gone) gone")
+                    }
+                } else {
+                    Console.out("nothing to replay: run \(r.fromRun) has no quarantined row that has not passed a replay")
+                }
             } catch {
                 reportAndExit(error)
             }

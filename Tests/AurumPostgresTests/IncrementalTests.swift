@@ -8,9 +8,9 @@ import AurumPostgres
 /// into the previous snapshot by key.
 @Suite(.enabled(if: PG.enabled, "PostgreSQL server not reachable (set CI=true to fail instead)"), .serialized)
 struct IncrementalTests {
-    func catalog(_ dir: TempDir, _ table: String, overlap: String? = nil) throws -> Catalog {
+    func catalog(_ dir: TempDir, _ table: String, overlap: String? = nil, deleted: String? = nil) throws -> Catalog {
         AurumPostgres.register()
-        let o = overlap.map { ", overlap: \"\($0)\"" } ?? ""
+        let o = (overlap.map { ", overlap: \"\($0)\"" } ?? "") + (deleted.map { ", deleted_column: \($0)" } ?? "")
         return try CatalogLoader.parse(text: """
             warehouse: \(dir.file("w.db"))
             sources:
@@ -96,5 +96,35 @@ struct IncrementalTests {
         #expect { _ = try CatalogLoader.parse(text: noKey, file: "c.yaml", baseDirectory: dir.path) } throws: {
             "\($0)".contains("sources[0].options.cursor: an incremental cursor needs the source's key")
         }
+    }
+
+    /// A soft-delete column on a cursor source: a row updated past the watermark with the column
+    /// set is a delete (not staged, not carried over), the rest merge as before.
+    @Test func aSoftDeleteColumnDeletesRowsReadPastTheWatermark() throws {
+        let s = try TestSchema()
+        let dir = TempDir()
+        let t = s.t("members")
+        try s.conn.execute("""
+            CREATE TABLE \(t) (id int PRIMARY KEY, name text, deleted_at timestamptz, updated_at bigint);
+            INSERT INTO \(t) VALUES (1, 'Ada', NULL, 10), (2, 'Bo', NULL, 20), (3, 'Cy', NULL, 30), (4, 'Dee', '2024-01-01T00:00:00Z', 40)
+            """)
+        #expect(try Pipeline.run(try catalog(dir, t, deleted: "deleted_at")).succeeded)
+        #expect(output(dir) == ["1,Ada,,10", "2,Bo,,20", "3,Cy,,30"])
+        #expect(try ledger(dir, "SELECT rows_read, rows_staged FROM snapshots WHERE run_id = 1") == [[.integer(4), .integer(3)]])
+
+        // Run 2 reads rows 2, 3 and 5: 2 deleted, 3 changed, 5 new and deleted at once; 1 is carried over.
+        try s.conn.execute("""
+            UPDATE \(t) SET deleted_at = '2024-02-01T00:00:00Z', updated_at = 50 WHERE id = 2;
+            UPDATE \(t) SET name = 'Cyd', updated_at = 60 WHERE id = 3;
+            INSERT INTO \(t) VALUES (5, 'Eve', '2024-02-02T00:00:00Z', 70)
+            """)
+        #expect(try Pipeline.run(try catalog(dir, t, deleted: "deleted_at")).succeeded)
+        #expect(output(dir) == ["1,Ada,,10", "3,Cyd,,60"])
+        #expect(try ledger(dir, "SELECT id, __first_run FROM src_crm ORDER BY id") == [[.integer(1), .integer(1)], [.integer(3), .integer(1)]])
+        #expect(try ledger(dir, "SELECT change, source_key FROM change_sets WHERE run_id = 2 ORDER BY rowid")
+                == [[.text("delete"), .text("2")], [.text("update"), .text("3")]])
+        #expect(try ledger(dir, "SELECT inserted, updated, deleted, unchanged FROM change_counts WHERE run_id = 2")
+                == [[.integer(0), .integer(1), .integer(1), .integer(1)]])
+        #expect(try ledger(dir, "SELECT value, rows_read FROM watermarks WHERE run_id = 2") == [[.text("70"), .integer(3)]])
     }
 }

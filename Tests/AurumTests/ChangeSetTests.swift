@@ -47,4 +47,90 @@ import Testing
         #expect(third.map { "\($0.source) \($0.inserted)/\($0.updated)/\($0.deleted)/\($0.unchanged)" } == ["people 0/0/0/3", "words 0/0/0/2"])
         #expect(try ChangeQuery.changes(warehouse: path, run: 3).isEmpty)
     }
+
+    func staged(_ dir: TempDir, _ sql: String) throws -> [String] {
+        let db = try SQLiteDatabase(path: dir.file("aurum.db"), readOnly: true)
+        defer { db.close() }
+        return try db.query(sql).map { $0.map { $0.textValue ?? "NULL" }.joined(separator: " ") }
+    }
+
+    /// First-seen runs survive re-snapshots (by key; by content without one), also for a key
+    /// staged twice, and a key that comes back after a deletion is new again.
+    @Test func firstSeenIsCarriedOverByKeyAndByContent() throws {
+        let dir = TempDir("first-seen")
+        try """
+            sources:
+              - {name: people, type: csv, path: people.csv, key: id}
+              - {name: words, type: csv, path: words.csv}
+            integration: {join: cross}
+            outputs:
+              - {format: csv, path: out/x.csv}
+            """.write(toFile: dir.file("catalog.yaml"), atomically: true, encoding: .utf8)
+        try run(dir, people: "id,name\n1,Ann\n2,Bob\n2,Bob\n", words: "w\na\n")
+        try run(dir, people: "id,name\n1,Ann\n2,Bo\n3,Cid\n", words: "w\na\nb\n")
+        try run(dir, people: "id,name\n2,Bo\n3,Cid\n", words: "w\nb\n")
+        try run(dir, people: "id,name\n1,Ann\n2,Bo\n3,Cy\n", words: "w\na\nb\n")
+        #expect(try staged(dir, "SELECT id, name, __first_run, __last_run FROM src_people ORDER BY __rid")
+                == ["1 Ann 4 4", "2 Bo 1 4", "3 Cy 2 4"])
+        #expect(try staged(dir, "SELECT w, __first_run FROM src_words ORDER BY __rid") == ["a 4", "b 2"])
+        // Run 2 against run 1's two rows of key 2: one update (the key's first row differs).
+        let two = try ChangeQuery.changes(warehouse: dir.file("aurum.db"), run: 2, source: "people")
+        #expect(two.map { "\($0.change) \($0.key ?? "-")" } == ["insert 3", "update 2"])
+        // Run 3 drops key 1; run 1's two rows of key 2 were one key, and no row of it is left over.
+        let three = try ChangeQuery.changes(warehouse: dir.file("aurum.db"), run: 3, source: "people")
+        #expect(three.map { "\($0.change) \($0.key ?? "-")" } == ["delete 1"])
+        let (_, counts) = try ChangeQuery.counts(warehouse: dir.file("aurum.db"), run: 4)
+        #expect(counts.map { "\($0.source) \($0.inserted)/\($0.updated)/\($0.deleted)/\($0.unchanged)" } == ["people 1/1/0/1", "words 1/0/0/1"])
+    }
+
+    /// `options.deleted_column`: rows it marks are not staged, and are deletes of their key.
+    @Test func aSoftDeleteColumnDeletesItsRows() throws {
+        let dir = TempDir("soft-delete")
+        try """
+            sources:
+              - {name: people, type: csv, path: people.csv, key: id, options: {deleted_column: deleted}}
+              - {name: words, type: csv, path: words.csv}
+            integration: {join: cross}
+            outputs:
+              - {format: csv, path: out/x.csv}
+            """.write(toFile: dir.file("catalog.yaml"), atomically: true, encoding: .utf8)
+        try run(dir, people: "id,name,deleted\n1,Ann,\n2,Bob,false\n3,Cid,0\n4,Dan,yes\n", words: "w\na\n")
+        #expect(try staged(dir, "SELECT id FROM src_people ORDER BY __rid") == ["1", "2", "3"])
+        #expect(try staged(dir, "SELECT rows_read, rows_staged, rows_quarantined FROM snapshots WHERE source = 'people'") == ["4 3 0"])
+        try run(dir, people: "id,name,deleted\n1,Ann,\n2,Bob,2024-05-01\n3,Cy,\n5,Eve,true\n", words: "w\na\n")
+        #expect(try staged(dir, "SELECT id, name FROM src_people ORDER BY __rid") == ["1 Ann", "3 Cy"])
+        let changes = try ChangeQuery.changes(warehouse: dir.file("aurum.db"), run: 2, source: "people")
+        #expect(changes.map { "\($0.change) \($0.key ?? "-")" } == ["update 3", "delete 2"])
+        let (_, counts) = try ChangeQuery.counts(warehouse: dir.file("aurum.db"), run: 2)
+        #expect(counts.first { $0.source == "people" }.map { "\($0.inserted)/\($0.updated)/\($0.deleted)/\($0.unchanged)" } == "0/1/1/1")
+
+        try """
+            sources:
+              - {name: words, type: csv, path: words.csv, options: {deleted_column: w}}
+            outputs:
+              - {format: csv, path: out/x.csv}
+            """.write(toFile: dir.file("catalog.yaml"), atomically: true, encoding: .utf8)
+        #expect { try self.run(dir, people: "", words: "w\na\n") } throws: {
+            "\($0)".contains("sources[0].options.deleted_column") && "\($0)".contains("needs the source's key")
+        }
+    }
+
+    /// A key staged twice that is not read again: both of its rows are deletes.
+    @Test func everyRowOfADroppedDuplicateKeyIsDeleted() throws {
+        let dir = TempDir("dup-keys")
+        try """
+            sources:
+              - {name: people, type: csv, path: people.csv, key: id}
+              - {name: words, type: csv, path: words.csv}
+            integration: {join: cross}
+            outputs:
+              - {format: csv, path: out/x.csv}
+            """.write(toFile: dir.file("catalog.yaml"), atomically: true, encoding: .utf8)
+        try run(dir, people: "id,name\n1,Ann\n2,Bob\n2,Bo\n", words: "w\na\n")
+        try run(dir, people: "id,name\n1,Ann\n", words: "w\na\n")
+        let changes = try ChangeQuery.changes(warehouse: dir.file("aurum.db"), run: 2, source: "people")
+        #expect(changes.map { "\($0.change) \($0.key ?? "-")" } == ["delete 2", "delete 2"])
+        let (_, counts) = try ChangeQuery.counts(warehouse: dir.file("aurum.db"), run: 2)
+        #expect(counts.first { $0.source == "people" }.map { "\($0.inserted)/\($0.updated)/\($0.deleted)/\($0.unchanged)" } == "0/0/2/1")
+    }
 }

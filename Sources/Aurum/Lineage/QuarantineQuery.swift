@@ -9,6 +9,10 @@ public struct QuarantinedRow: Sendable {
     public var rule: String
     public var reason: String
     public var raw: String?
+    public var id: Int64 = 0
+    /// The latest `aurum quarantine replay` of this row: its run and outcome (passed, failed, gone).
+    public var replayRun: Int64? = nil
+    public var replayOutcome: String? = nil
 }
 
 public enum QuarantineQuery {
@@ -24,9 +28,16 @@ public enum QuarantineQuery {
             return nil
         })
         guard let r else { return [] }
-        return try w.db.query("SELECT run_id, source, step, line, rule, reason, raw FROM quarantine WHERE run_id = ? ORDER BY source, line, id", [.integer(r)]).map {
+        return try w.db.query("""
+            SELECT q.run_id, q.source, q.step, q.line, q.rule, q.reason, q.raw, q.id, p.replay_run, p.outcome FROM quarantine q
+            LEFT JOIN quarantine_replays p ON p.quarantine_id = q.id
+              AND p.replay_run = (SELECT max(replay_run) FROM quarantine_replays WHERE quarantine_id = q.id)
+            WHERE q.run_id = ? ORDER BY q.source, q.line, q.id
+            """, [.integer(r)]).map {
             QuarantinedRow(run: r, source: $0[1].textValue ?? "", step: $0[2].textValue ?? "", line: $0[3].doubleValue.map { Int($0) },
-                           rule: $0[4].textValue ?? "", reason: $0[5].textValue ?? "", raw: $0[6].textValue)
+                           rule: $0[4].textValue ?? "", reason: $0[5].textValue ?? "", raw: $0[6].textValue,
+                           id: $0[7].doubleValue.map { Int64($0) } ?? 0, replayRun: $0[8].doubleValue.map { Int64($0) },
+                           replayOutcome: $0[9].textValue)
         }
     }
 }

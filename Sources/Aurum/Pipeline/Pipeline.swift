@@ -33,6 +33,14 @@ public enum Pipeline {
     /// `full`: every entity takes the full path (rebuild, re-train unless hand-set, re-match all),
     /// even where the incremental one could run.
     public static func run(_ catalog: Catalog, command: String = "run", full: Bool = false, observer: RunObserver = SilentObserver()) throws -> RunOutcome {
+        try run(catalog, command: command, full: full, observer: observer, snapshot: nil)
+    }
+
+    /// A run whose snapshot step is `snapshot` (given the warehouse and the run id) instead of
+    /// reading the sources, when not nil.
+    static func run(_ catalog: Catalog, command: String, full: Bool = false, observer: RunObserver,
+                    snapshot: ((Warehouse, Int64, inout RunState) throws -> Void)?,
+                    afterPreparation: @escaping (Warehouse, Int64, inout RunState) throws -> Void = { _, _, _ in }) throws -> RunOutcome {
         let started = Date()
         let warehouse = try Warehouse(path: catalog.warehouse, functions: catalog.functions)
         defer { warehouse.close() }
@@ -41,7 +49,9 @@ public enum Pipeline {
         var state = RunState()
         state.full = full
         do {
-            try execute(catalog, warehouse: warehouse, run: run, state: &state, observer: observer)
+            try execute(catalog, warehouse: warehouse, run: run, state: &state, observer: observer,
+                        snapshot: snapshot.map { f in { try f(warehouse, run, &$0) } },
+                        afterPreparation: { try afterPreparation(warehouse, run, &$0) })
             let report = try Report.build(catalog: catalog, db: db, run: run, state: state, seconds: Date().timeIntervalSince(started))
             try warehouse.endRun(run, error: nil, report: report.compact)
             return RunOutcome(runID: run, report: report, succeeded: true, error: nil)
@@ -78,7 +88,18 @@ public enum Pipeline {
         return r
     }
 
-    static func execute(_ catalog: Catalog, warehouse: Warehouse, run: Int64, state: inout RunState, observer: RunObserver) throws {
+    /// `snapshot` stages the sources (a quarantine replay stages only its replayed rows);
+    /// `afterPreparation` runs between transform/quality and matching.
+    static func execute(_ catalog: Catalog, warehouse: Warehouse, run: Int64, state: inout RunState, observer: RunObserver,
+                        snapshot: ((inout RunState) throws -> Void)? = nil,
+                        afterPreparation: (inout RunState) throws -> Void = { _ in }) throws {
+        if let snapshot { try snapshot(&state) } else { try snapshotSources(catalog, warehouse: warehouse, run: run, state: &state, observer: observer) }
+        try prepareSources(catalog, warehouse: warehouse, run: run, state: &state, observer: observer)
+        try afterPreparation(&state)
+        try integrateAndPublish(catalog, warehouse: warehouse, run: run, state: &state, observer: observer)
+    }
+
+    static func snapshotSources(_ catalog: Catalog, warehouse: Warehouse, run: Int64, state: inout RunState, observer: RunObserver) throws {
         let db = warehouse.db
         for source in catalog.sources {
             let snap: SnapshotResult = try step("snapshot:\(source.name)", warehouse, run, &state, observer) { _ in
@@ -90,6 +111,10 @@ public enum Pipeline {
             }
             state.snapshots.append(snap)
         }
+    }
+
+    static func prepareSources(_ catalog: Catalog, warehouse: Warehouse, run: Int64, state: inout RunState, observer: RunObserver) throws {
+        let db = warehouse.db
         for (source, snap) in zip(catalog.sources, state.snapshots) {
             let p: PreparedSource = try step("transform:\(source.name)", warehouse, run, &state, observer, recordsIn: snap.rowsStaged) { _ in
                 let r = try db.transaction { try Preparer(db: db, catalog: catalog, run: run).prepare(snap, source: source) }
@@ -97,6 +122,10 @@ public enum Pipeline {
             }
             state.prepared.append(p)
         }
+    }
+
+    static func integrateAndPublish(_ catalog: Catalog, warehouse: Warehouse, run: Int64, state: inout RunState, observer: RunObserver) throws {
+        let db = warehouse.db
         try runEntities(catalog, warehouse: warehouse, run: run, state: &state, observer: observer)
         let prepared = state.prepared
         // With entities and no integration section, the golden records are the result.

@@ -232,4 +232,14 @@ public final class SQLiteStatement {
     }
 
     public func row() -> [Value] { (0..<columnCount).map(column) }
+
+    /// A text column's UTF-8 bytes, valid only inside `body` (nil for NULL).
+    @inline(__always) func withColumnText<R>(_ i: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R? {
+        let c = Int32(i)
+        guard sqlite3_column_type(stmt, c) != SQLITE_NULL, let p = sqlite3_column_text(stmt, c) else { return nil }
+        return try body(UnsafeRawBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, c))))
+    }
+
+    /// A column as an integer (SQLite's conversion: NULL is 0).
+    @inline(__always) func columnInt(_ i: Int) -> Int64 { sqlite3_column_int64(stmt, Int32(i)) }
 }

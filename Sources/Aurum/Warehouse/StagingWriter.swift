@@ -17,6 +17,10 @@ public struct SnapshotResult: Sendable {
     /// Rows of the previous snapshot kept because an incremental read did not see their key again
     /// (included in `rowsStaged`, not in `rowsRead`).
     public var rowsCarried: Int = 0
+    /// Rows read that the source's soft-delete column (`options.deleted_column`) marks as deleted:
+    /// neither staged nor quarantined, but a `delete` in the change set when their key was staged
+    /// before (included in `rowsRead`, not in `rowsStaged`).
+    public var rowsDeleted: Int = 0
 }
 
 /// Writes one source's rows into a fresh load table inside one transaction, then swaps it in as
@@ -37,6 +41,11 @@ final class StagingWriter {
     private(set) var rowsStaged = 0
     private(set) var rowsCarried = 0
     private(set) var rowsQuarantined = 0
+    private(set) var rowsDeleted = 0
+    /// The previous snapshot's keys, when the source has a key and was staged before (see `PreviousKeys`).
+    private var previous: PreviousKeys? = nil
+    private var changeInsert: SQLiteStatement?
+    private var deletedIndex: Int?? = .none
     /// Set for an incremental read (rows past a watermark): the previous snapshot's rows whose key
     /// was not read again are carried over, so the snapshot stays the source's whole current state.
     var carryOver = false
@@ -61,6 +70,11 @@ final class StagingWriter {
         try db.execute("BEGIN IMMEDIATE")
         try db.execute("DROP TABLE IF EXISTS \(sqlIdent(loadTable))")
         try db.execute("CREATE TABLE \(sqlIdent(loadTable)) (\(StagedColumns.rid) INTEGER PRIMARY KEY, \(StagedColumns.line) INTEGER, \(StagedColumns.key) TEXT, \(StagedColumns.hash) INTEGER, \(StagedColumns.firstRun) INTEGER, \(StagedColumns.lastRun) INTEGER)")
+        if !source.key.isEmpty, try db.tableExists(table) {
+            previous = try PreviousKeys(db, table: table)
+            try db.run("DELETE FROM change_sets WHERE run_id = ? AND source = ?", [.integer(run), .text(source.name)])
+            changeInsert = try db.prepare("INSERT INTO change_sets(run_id, source, change, source_key, hash) VALUES (?, ?, ?, ?, ?)")
+        }
     }
 
     static func stagedTable(_ source: String) -> String { "src_" + source }
@@ -111,33 +125,106 @@ final class StagingWriter {
         return idx
     }
 
+    /// The index of the soft-delete column (`options.deleted_column`), or nil when none is declared.
+    func deletedColumnIndex() throws -> Int? {
+        if case .some(let i) = deletedIndex { return i }
+        guard case .string(let name)? = source.options["deleted_column"] else {
+            deletedIndex = .some(nil)
+            return nil
+        }
+        guard !source.key.isEmpty else {
+            throw AurumError(.source, "a soft-delete column needs the source's key, so that the deleted row's previous version can be found",
+                             at: "\(source.location).options.deleted_column", hint: "add key: COLUMN")
+        }
+        guard let i = columns.firstIndex(where: { $0.lowercased() == name.lowercased() }) else {
+            throw AurumError(.source, "soft-delete column '\(name)' is not a column of source '\(source.name)'",
+                             at: "\(source.location).options.deleted_column", hint: "columns: \(columns.prefix(20).joined(separator: ", "))")
+        }
+        deletedIndex = .some(i)
+        return i
+    }
+
+    /// Whether a soft-delete column's value marks its row as deleted: anything but NULL, an empty
+    /// text, 0 and the usual spellings of false (so a boolean `is_deleted` and a `deleted_at`
+    /// timestamp both work).
+    static func marksDeleted(_ v: Value) -> Bool {
+        switch v {
+        case .null: false
+        case .integer(let i): i != 0
+        case .real(let d): d != 0
+        case .text(let t): !["", "0", "f", "false", "n", "no"].contains(t.trimmingCharacters(in: .whitespaces).lowercased())
+        case .blob(let b): !b.isEmpty
+        }
+    }
+
+    /// Looks a staged row's key up in the previous snapshot (once, while staging): records an
+    /// `insert` or an `update` in the change set and returns the run the key was first seen in.
+    @inline(__always)
+    private func firstSeen(key: String, hash: Int64) throws -> Int64 {
+        guard let previous else { return run }
+        guard let i = previous.index(of: key) else {
+            try recordChange("insert", key, hash)
+            return run
+        }
+        if previous.state[i] == 0 { previous.state[i] = 1 }
+        if previous.hash[i] != hash { try recordChange("update", key, hash) }
+        return previous.first[i]
+    }
+
+    /// A row the soft-delete column marks as deleted: a `delete` of its key's previous version.
+    private func softDelete(key: String) throws {
+        rowsDeleted += 1
+        guard let previous, let i = previous.index(of: key), previous.state[i] != 2 else { return }
+        previous.state[i] = 2
+        try recordChange("delete", key, previous.hash[i])
+    }
+
+    private func recordChange(_ change: String, _ key: String, _ hash: Int64) throws {
+        guard let st = changeInsert else { return }
+        try st.bind([.integer(run), .text(source.name), .text(change), .text(key), .integer(hash)])
+        try st.step()
+        st.reset()
+    }
+
     // MARK: CSV fast path
 
     /// Inserts a parsed CSV batch, binding field bytes in place.
     func write(_ batch: CSVBatch) throws {
         let st = try statement()
         let keys = try keyColumnIndexes()
+        let deleted = try deletedColumnIndex()
+        let rowsBefore = rowsDeleted
         let width = batch.width
         let base = Int32(StagedColumns.all.count)
         try batch.bytes.withUnsafeBufferPointer { bytes in
             try batch.fieldEnds.withUnsafeBufferPointer { ends in
                 for r in 0..<batch.rowCount {
-                    st.bindInt(nextRid, at: 1)
-                    st.bindInt(Int64(batch.lines[r]), at: 2)
+                    func field(_ ci: Int) -> String {
+                        let f = r * width + ci
+                        let start = f == 0 ? 0 : Int(ends[f - 1])
+                        return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<Int(ends[f])]), as: UTF8.self)
+                    }
+                    let hash = Int64(bitPattern: batch.hashes[r])
+                    var firstRun = run
                     if let keys {
                         var k = ""
                         for (j, ci) in keys.enumerated() {
                             if j > 0 { k += "\u{1F}" }
-                            let f = r * width + ci
-                            let start = f == 0 ? 0 : Int(ends[f - 1])
-                            k += String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<Int(ends[f])]), as: UTF8.self)
+                            k += field(ci)
                         }
+                        if let d = deleted, Self.marksDeleted(.text(field(d))) {
+                            try softDelete(key: k)
+                            continue
+                        }
+                        firstRun = try firstSeen(key: k, hash: hash)
                         try st.bind(.text(k), at: 3)
                     } else {
                         st.bindNull(at: 3)
                     }
-                    st.bindInt(Int64(bitPattern: batch.hashes[r]), at: 4)
-                    st.bindInt(run, at: 5)
+                    st.bindInt(nextRid, at: 1)
+                    st.bindInt(Int64(batch.lines[r]), at: 2)
+                    st.bindInt(hash, at: 4)
+                    st.bindInt(firstRun, at: 5)
                     st.bindInt(run, at: 6)
                     let first = r * width
                     var start = first == 0 ? 0 : Int(ends[first - 1])
@@ -152,7 +239,7 @@ final class StagingWriter {
                 }
             }
         }
-        rowsStaged += batch.rowCount
+        rowsStaged += batch.rowCount - (rowsDeleted - rowsBefore)
         reportProgress()
     }
 
@@ -185,15 +272,23 @@ final class StagingWriter {
         let st = try statement()
         var h = FNV1a()
         for v in values { h.add(v) }
-        st.bindInt(nextRid, at: 1)
-        st.bindInt(Int64(line), at: 2)
+        let hash = Int64(bitPattern: h.value)
+        var first = run
         if let keys = try keyColumnIndexes() {
-            try st.bind(.text(keys.map { values.indices.contains($0) ? (values[$0].textValue ?? "") : "" }.joined(separator: "\u{1F}")), at: 3)
+            let k = keys.map { values.indices.contains($0) ? (values[$0].textValue ?? "") : "" }.joined(separator: "\u{1F}")
+            if let d = try deletedColumnIndex(), values.indices.contains(d), Self.marksDeleted(values[d]) {
+                try softDelete(key: k)
+                return
+            }
+            first = try firstSeen(key: k, hash: hash)
+            try st.bind(.text(k), at: 3)
         } else {
             st.bindNull(at: 3)
         }
-        st.bindInt(Int64(bitPattern: h.value), at: 4)
-        st.bindInt(run, at: 5)
+        st.bindInt(nextRid, at: 1)
+        st.bindInt(Int64(line), at: 2)
+        st.bindInt(hash, at: 4)
+        st.bindInt(first, at: 5)
         st.bindInt(run, at: 6)
         for (i, v) in values.enumerated() { try st.bind(v, at: Int32(StagedColumns.all.count + i + 1)) }
         // Columns added after this row's values were gathered stay NULL.
@@ -215,23 +310,37 @@ final class StagingWriter {
     /// Swaps the load table in and records the snapshot; commits.
     func finish(rowsRead: Int) throws -> SnapshotResult {
         insert = nil
-        try recordChanges()
+        if previous != nil {
+            try recordKeyedChanges()
+        } else {
+            try recordChanges()
+        }
         if try db.tableExists(table) {
-            // Carry first-seen over: by declared key, else by identical content.
-            let match = source.key.isEmpty ? StagedColumns.hash : StagedColumns.key
-            try db.execute("CREATE INDEX IF NOT EXISTS \(sqlIdent(table + "__by" + match)) ON \(sqlIdent(table))(\(match))")
-            try db.execute("""
-                UPDATE \(sqlIdent(loadTable)) SET \(StagedColumns.firstRun) = p.f
-                FROM (SELECT \(match) AS m, min(\(StagedColumns.firstRun)) AS f FROM \(sqlIdent(table)) GROUP BY \(match)) AS p
-                WHERE p.m = \(sqlIdent(loadTable)).\(match)
-                """)
-            if carryOver && !source.key.isEmpty {
-                let previous = Set(try db.query("SELECT name FROM pragma_table_info(?)", [.text(table)]).compactMap { $0[0].textValue })
-                let common = (StagedColumns.all.filter { $0 != StagedColumns.rid } + columns.filter(previous.contains)).map(sqlIdent).joined(separator: ", ")
+            if source.key.isEmpty {
+                // Carry first-seen over by identical content (a keyed source's was looked up while staging).
+                let hash = StagedColumns.hash
+                try db.execute("CREATE INDEX IF NOT EXISTS \(sqlIdent(table + "__by" + hash)) ON \(sqlIdent(table))(\(hash))")
+                try db.execute("""
+                    UPDATE \(sqlIdent(loadTable)) SET \(StagedColumns.firstRun) = p.f
+                    FROM (SELECT \(hash) AS m, min(\(StagedColumns.firstRun)) AS f FROM \(sqlIdent(table)) GROUP BY \(hash)) AS p
+                    WHERE p.m = \(sqlIdent(loadTable)).\(hash)
+                    """)
+            }
+            if carryOver, let previous {
+                // The previous rows whose key was neither read again nor soft-deleted, in their order.
+                let names = Set(try db.query("SELECT name FROM pragma_table_info(?)", [.text(table)]).compactMap { $0[0].textValue })
+                let common = (StagedColumns.all.filter { $0 != StagedColumns.rid } + columns.filter(names.contains)).map(sqlIdent).joined(separator: ", ")
+                try db.execute("CREATE TEMP TABLE aurum_carry (rid INTEGER PRIMARY KEY)")
+                defer { try? db.execute("DROP TABLE temp.aurum_carry") }
+                let add = try db.prepare("INSERT INTO temp.aurum_carry VALUES (?)")
+                for r in previous.unseenRids() {
+                    add.bindInt(r, at: 1)
+                    try add.step()
+                    add.resetKeepingBindings()
+                }
                 try db.execute("""
                     INSERT INTO \(sqlIdent(loadTable)) (\(common)) SELECT \(common) FROM \(sqlIdent(table))
-                    WHERE \(StagedColumns.key) NOT IN (SELECT \(StagedColumns.key) FROM \(sqlIdent(loadTable)) WHERE \(StagedColumns.key) IS NOT NULL)
-                    ORDER BY \(StagedColumns.rid)
+                    WHERE \(StagedColumns.rid) IN (SELECT rid FROM temp.aurum_carry) ORDER BY \(StagedColumns.rid)
                     """)
                 rowsCarried = db.changes
             }
@@ -253,12 +362,43 @@ final class StagingWriter {
                    [.integer(run), .text(source.name), .integer(Int64(rowsRead)), .integer(Int64(rowsStaged)), .integer(Int64(rowsQuarantined))])
         try db.execute("COMMIT")
         return SnapshotResult(source: source.name, table: table, columns: columns, rowsRead: rowsRead,
-                              rowsStaged: rowsStaged + rowsCarried, rowsQuarantined: rowsQuarantined, rowsCarried: rowsCarried)
+                              rowsStaged: rowsStaged + rowsCarried, rowsQuarantined: rowsQuarantined, rowsCarried: rowsCarried,
+                              rowsDeleted: rowsDeleted)
     }
 
-    /// The change set of this snapshot against the previous one (before it is replaced): by key,
-    /// or by content hash for a source without a key. An incremental read (rows carried over)
-    /// deletes nothing. A first snapshot records its counts only.
+    /// The rest of a keyed source's change set, whose inserts and updates were recorded while
+    /// staging: the previous keys not read again are deleted (unless the read was incremental:
+    /// then they are carried over), then the counts.
+    func recordKeyedChanges() throws {
+        guard let previous else { return }
+        changeInsert = nil
+        let source = Value.text(self.source.name), run = Value.integer(self.run)
+        if !carryOver {
+            let ins = try db.prepare("""
+                INSERT INTO change_sets(run_id, source, change, source_key, hash)
+                SELECT ?, ?, 'delete', \(StagedColumns.key), \(StagedColumns.hash) FROM \(sqlIdent(table)) WHERE \(StagedColumns.rid) = ?
+                """)
+            for r in previous.unseenRids() {
+                try ins.bind([run, source, .integer(r)])
+                try ins.step()
+                ins.reset()
+            }
+        }
+        try recordCounts(previous: Int64(previous.rows))
+    }
+
+    private func recordCounts(previous: Int64) throws {
+        let source = Value.text(self.source.name), run = Value.integer(self.run)
+        let counts = try db.query("SELECT change, count(*) FROM change_sets WHERE run_id = ? AND source = ? GROUP BY change", [run, source])
+        func count(_ c: String) -> Int64 { Int64(counts.first { $0[0].textValue == c }?[1].doubleValue ?? 0) }
+        // Unchanged: the previous records that were neither deleted nor updated (carried-over rows included).
+        try db.run("INSERT OR REPLACE INTO change_counts VALUES (?, ?, 0, ?, ?, ?, ?)",
+                   [run, source, .integer(count("insert")), .integer(count("update")), .integer(count("delete")),
+                    .integer(previous - count("delete") - count("update"))])
+    }
+
+    /// The change set of this snapshot against the previous one (before it is replaced), for a
+    /// source without a key (by content hash), and the counts of a first snapshot.
     func recordChanges() throws {
         let load = sqlIdent(loadTable), old = sqlIdent(table)
         let key = StagedColumns.key, hash = StagedColumns.hash
@@ -298,17 +438,145 @@ final class StagingWriter {
                   SELECT change, h FROM r ORDER BY change DESC, h)
                 """, [run, source])
         }
-        let counts = try db.query("SELECT change, count(*) FROM change_sets WHERE run_id = ? AND source = ? GROUP BY change", [run, source])
-        func count(_ c: String) -> Int64 { Int64(counts.first { $0[0].textValue == c }?[1].doubleValue ?? 0) }
-        // Unchanged: the previous records that were neither deleted nor updated (carried-over rows included).
-        let previous = Int64(try db.scalar("SELECT count(*) FROM \(old)")?.doubleValue ?? 0)
-        try db.run("INSERT OR REPLACE INTO change_counts VALUES (?, ?, 0, ?, ?, ?, ?)",
-                   [run, source, .integer(count("insert")), .integer(count("update")), .integer(count("delete")),
-                    .integer(previous - count("delete") - count("update"))])
+        try recordCounts(previous: Int64(try db.scalar("SELECT count(*) FROM \(old)")?.doubleValue ?? 0))
     }
 
     func abort() {
         insert = nil
+        changeInsert = nil
         try? db.execute("ROLLBACK")
+    }
+}
+
+/// The previous snapshot of a keyed source, read once before staging so that each staged row's key
+/// is looked up as it is written (first-seen carried over, the change set's inserts and updates
+/// recorded) instead of joining the two tables afterwards.
+///
+/// Holds the whole previous snapshot's keys in memory, about 50 bytes a row plus the key's bytes (a
+/// 10,000,000-row source needs some 600 MB): the price of one pass. The keys sit in one byte buffer
+/// under an open-addressing table of their FNV-1a fingerprints (a hit is confirmed byte by byte), so
+/// loading and looking up allocate nothing per key. A key staged more than once before is looked up
+/// as its first row (lowest rid), with the smallest first-seen run of its rows; when the key is not
+/// read again, each of its rows is deleted (or carried over).
+final class PreviousKeys {
+    // Unchecked exclusivity: the object is used by the staging writer's thread only, and no
+    // access to these arrays overlaps another.
+    @exclusivity(unchecked) private var bytes: [UInt8] = []
+    @exclusivity(unchecked) private var ends: [Int] = []
+    @exclusivity(unchecked) private var fingerprints: [UInt64] = []
+    @exclusivity(unchecked) private var slots: [Int32] = []
+    private var shift: UInt64 = 60
+    private var next = 0
+    @exclusivity(unchecked) var rid: [Int64] = []
+    @exclusivity(unchecked) var hash: [Int64] = []
+    @exclusivity(unchecked) var first: [Int64] = []
+    /// 0: not read again (deleted, or carried over by an incremental read); 1: read again;
+    /// 2: soft-deleted by this read.
+    @exclusivity(unchecked) var state: [UInt8] = []
+    /// The previous snapshot's row count (with keys staged more than once).
+    var rows = 0
+    /// The later rows (entry, rid) of keys staged more than once: deleted or carried over with their entry.
+    var duplicates: [(entry: Int, rid: Int64)] = []
+
+    /// The rids of the previous rows whose key was not read again (state 0), in rid order.
+    func unseenRids() -> [Int64] {
+        var out = state.indices.filter { state[$0] == 0 }.map { rid[$0] }
+        let extra = duplicates.filter { state[$0.entry] == 0 }.map(\.rid)
+        if !extra.isEmpty {
+            out += extra
+            out.sort()
+        }
+        return out
+    }
+
+    init(_ db: SQLiteDatabase, table: String) throws {
+        let expected = Int(try db.scalar("SELECT max(\(StagedColumns.rid)) FROM \(sqlIdent(table))")?.doubleValue ?? 0)
+        resize(max(16, expected * 2))
+        rid.reserveCapacity(expected); hash.reserveCapacity(expected); first.reserveCapacity(expected)
+        ends.reserveCapacity(expected); fingerprints.reserveCapacity(expected)
+        let st = try db.prepare("SELECT \(StagedColumns.rid), \(StagedColumns.key), \(StagedColumns.hash), \(StagedColumns.firstRun) FROM \(sqlIdent(table)) ORDER BY \(StagedColumns.rid)")
+        while try st.step() {
+            rows += 1
+            let f = st.columnInt(3)
+            _ = st.withColumnText(1) { key in
+                let fp = Self.fingerprint(key)
+                if let i = find(key, fp) {
+                    first[i] = min(first[i], f)
+                    duplicates.append((i, st.columnInt(0)))
+                    return
+                }
+                if (rid.count + 1) * 2 > slots.count { resize(slots.count * 2) }
+                bytes.append(contentsOf: key)
+                ends.append(bytes.count)
+                fingerprints.append(fp)
+                place(rid.count, fp)
+                rid.append(st.columnInt(0))
+                hash.append(st.columnInt(2))
+                first.append(f)
+            }
+        }
+        state = Array(repeating: 0, count: rid.count)
+    }
+
+    /// The index of `key`'s entry, or nil when the previous snapshot does not hold it.
+    ///
+    /// A source usually lists its rows in the same order as last time, so the entry after the
+    /// last one found is tried first: then the lookup reads memory in order instead of probing.
+    func index(of key: String) -> Int? {
+        var key = key
+        return key.withUTF8 { utf8 in
+            let key = UnsafeRawBufferPointer(utf8)
+            let fp = Self.fingerprint(key)
+            let guess = next
+            if guess < fingerprints.count && fingerprints[guess] == fp && equal(guess, key) {
+                next = guess + 1
+                return guess
+            }
+            let found = find(key, fp)
+            if let found { next = found + 1 }
+            return found
+        }
+    }
+
+    @inline(__always)
+    private func equal(_ e: Int, _ key: UnsafeRawBufferPointer) -> Bool {
+        let start = e == 0 ? 0 : ends[e - 1]
+        return bytes.withUnsafeBytes { all in
+            ends[e] - start == key.count && (key.isEmpty || memcmp(all.baseAddress! + start, key.baseAddress!, key.count) == 0)
+        }
+    }
+
+    @inline(__always)
+    private static func fingerprint(_ key: UnsafeRawBufferPointer) -> UInt64 {
+        var h = FNV1a()
+        h.add(key)
+        return h.value
+    }
+
+    @inline(__always)
+    private func find(_ key: UnsafeRawBufferPointer, _ fp: UInt64) -> Int? {
+        let mask = slots.count - 1
+        var s = Int(truncatingIfNeeded: (fp &* 0x9E37_79B9_7F4A_7C15) >> shift)
+        while true {
+            let e = Int(slots[s])
+            if e < 0 { return nil }
+            if fingerprints[e] == fp && equal(e, key) { return e }
+            s = (s + 1) & mask
+        }
+    }
+
+    private func place(_ e: Int, _ fp: UInt64) {
+        let mask = slots.count - 1
+        var s = Int(truncatingIfNeeded: (fp &* 0x9E37_79B9_7F4A_7C15) >> shift)
+        while slots[s] >= 0 { s = (s + 1) & mask }
+        slots[s] = Int32(e)
+    }
+
+    private func resize(_ atLeast: Int) {
+        var n = 16, bits: UInt64 = 4
+        while n < atLeast { n <<= 1; bits += 1 }
+        slots = Array(repeating: -1, count: n)
+        shift = 64 - bits
+        for e in fingerprints.indices { place(e, fingerprints[e]) }
     }
 }
