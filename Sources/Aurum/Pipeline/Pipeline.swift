@@ -36,11 +36,14 @@ public enum Pipeline {
         defer { warehouse.close() }
         let db = warehouse.db
         let run = try warehouse.beginRun(catalog: catalog.file, command: command)
+        FaultPoints.hit("run.begun")
         var state = RunState()
         do {
             try execute(catalog, warehouse: warehouse, run: run, state: &state, observer: observer)
             let report = try Report.build(catalog: catalog, db: db, run: run, state: state, seconds: Date().timeIntervalSince(started))
+            FaultPoints.hit("run.report")
             try warehouse.endRun(run, error: nil, report: report.compact)
+            FaultPoints.hit("run.ended")
             return RunOutcome(runID: run, report: report, succeeded: true, error: nil)
         } catch {
             let e = (error as? AurumError) ?? AurumError(.runtime, "\(error)")
@@ -68,6 +71,7 @@ public enum Pipeline {
         let s = try warehouse.beginStep(run, name, recordsIn: recordsIn)
         state.openStep = s
         let (r, rin, rout) = try body(&state)
+        FaultPoints.hit("step.end")
         try warehouse.endStep(run, s, recordsIn: rin, recordsOut: rout)
         state.openStep = nil
         observer.stepFinished(name, records: rout, seconds: Date().timeIntervalSince(t0))
@@ -85,6 +89,7 @@ public enum Pipeline {
                 observer.note("\(source.name): \(snap.rowsQuarantined) row(s) quarantined while reading (see `aurum quarantine`)")
             }
             state.snapshots.append(snap)
+            FaultPoints.hit("snapshot.next-source")
         }
         for (source, snap) in zip(catalog.sources, state.snapshots) {
             let p: PreparedSource = try step("transform:\(source.name)", warehouse, run, &state, observer, recordsIn: snap.rowsStaged) { _ in
@@ -92,6 +97,7 @@ public enum Pipeline {
                 return (r, snap.rowsStaged, r.rows)
             }
             state.prepared.append(p)
+            FaultPoints.hit("transform.next-source")
         }
         try runEntities(catalog, warehouse: warehouse, run: run, state: &state, observer: observer)
         let prepared = state.prepared

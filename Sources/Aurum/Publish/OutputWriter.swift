@@ -195,6 +195,7 @@ struct OutputPublisher {
                     let segs = PartitionPath.segments(part, st.column(0))
                     if segs != current {
                         try writer?.close()
+                        FaultPoints.hit("output.partition")
                         let dir = try PartitionPath.directory(root: tmp, segs)
                         try createDirectory(dir)
                         writer = try makeWriter(out.format, dir + "/part-00000.\(ext)", fileFormat, out, profile)
@@ -224,9 +225,11 @@ struct OutputPublisher {
             let st = try db.prepare("SELECT \(list) FROM \(sqlIdent(table)) ORDER BY \(try Self.order(db, table))")
             while try st.step() {
                 try writer.write((0..<columns.count).map(st.column))
+                FaultPoints.hit("output.file-row")
                 rows += 1
             }
             try writer.close()
+            FaultPoints.hit("output.file-written")
         } catch {
             try? writer.close()
             try? fm.removeItem(atPath: tmp)
@@ -260,6 +263,7 @@ struct OutputPublisher {
             try? fm.removeItem(atPath: old)
             do {
                 try fm.moveItem(atPath: path, toPath: old)
+                FaultPoints.hit("output.replace")
                 try fm.moveItem(atPath: tmp, toPath: path)
             } catch {
                 throw AurumError(.output, "cannot replace the previous output: \(error.localizedDescription)", at: path)
@@ -298,8 +302,10 @@ struct OutputPublisher {
                     for i in 0..<columns.count { try ins.bind(st.column(i), at: Int32(i + 1)) }
                     try ins.step()
                     ins.reset()
+                    FaultPoints.hit("output.sqlite-row")
                     rows += 1
                 }
+                FaultPoints.hit("output.sqlite-written")
             }
         } catch let e as AurumError {
             throw e

@@ -153,6 +153,7 @@ final class StagingWriter {
             }
         }
         rowsStaged += batch.rowCount
+        FaultPoints.hit("snapshot.batch")
         reportProgress()
     }
 
@@ -202,6 +203,7 @@ final class StagingWriter {
         st.resetKeepingBindings()
         nextRid += 1
         rowsStaged += 1
+        FaultPoints.hit("snapshot.row")
         reportProgress()
     }
 
@@ -216,6 +218,7 @@ final class StagingWriter {
     func finish(rowsRead: Int) throws -> SnapshotResult {
         insert = nil
         try recordChanges()
+        FaultPoints.hit("snapshot.loaded")
         if try db.tableExists(table) {
             // Carry first-seen over: by declared key, else by identical content.
             let match = source.key.isEmpty ? StagedColumns.hash : StagedColumns.key
@@ -251,6 +254,7 @@ final class StagingWriter {
                   .text(JSONText.array(source.key.map { .text($0) })), .integer(run)])
         try db.run("INSERT OR REPLACE INTO snapshots(run_id, source, rows_read, rows_staged, rows_quarantined) VALUES (?, ?, ?, ?, ?)",
                    [.integer(run), .text(source.name), .integer(Int64(rowsRead)), .integer(Int64(rowsStaged)), .integer(Int64(rowsQuarantined))])
+        FaultPoints.hit("snapshot.swapped")
         try db.execute("COMMIT")
         return SnapshotResult(source: source.name, table: table, columns: columns, rowsRead: rowsRead,
                               rowsStaged: rowsStaged + rowsCarried, rowsQuarantined: rowsQuarantined, rowsCarried: rowsCarried)

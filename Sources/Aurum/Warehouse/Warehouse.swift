@@ -46,6 +46,7 @@ public final class Warehouse: @unchecked Sendable {
                 try db.execute(m.sql)
                 try db.run("INSERT INTO aurum_schema_version(version, name, applied_at) VALUES (?, ?, ?)",
                            [.integer(Int64(m.version)), .text(m.name), .text(Timestamp.now())])
+                FaultPoints.hit("warehouse.migration")
             }
         }
     }
