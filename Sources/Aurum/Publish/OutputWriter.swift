@@ -183,6 +183,7 @@ struct OutputPublisher {
                                  hint: suggestion(part.column, columns).map { "did you mean '\($0)'?" } ?? "columns: \(columns.joined(separator: ", "))")
             }
             let dest = out.path.hasSuffix("/") ? String(out.path.dropLast()) : out.path
+            Self.removeLeftovers(of: dest)
             let tmp = dest + ".aurum-tmp-\(getpid())"
             try? fm.removeItem(atPath: tmp)
             try createDirectory(tmp)
@@ -218,6 +219,7 @@ struct OutputPublisher {
             path = (path.hasSuffix("/") ? String(path.dropLast()) : path) + "/integrated.\(ext)"
         }
         try createDirectory((path as NSString).deletingLastPathComponent)
+        Self.removeLeftovers(of: path)
         let tmp = path + ".aurum-tmp-\(getpid())"
         let writer = try makeWriter(out.format, tmp, fileFormat, out, profile)
         var rows = 0
@@ -252,6 +254,21 @@ struct OutputPublisher {
         guard !dir.isEmpty else { return }
         do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
             throw AurumError(.output, "cannot create directory: \(error.localizedDescription)", at: dir)
+        }
+    }
+
+    /// Removes what killed writers left beside `path`: `NAME.aurum-tmp-PID` (a half-written file or
+    /// partition set) and `NAME.aurum-old-PID` (a replaced output), of processes that are gone.
+    static func removeLeftovers(of path: String) {
+        let fm = FileManager.default
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent().path, name = url.lastPathComponent
+        guard let entries = try? fm.contentsOfDirectory(atPath: dir) else { return }
+        for e in entries {
+            for marker in [".aurum-tmp-", ".aurum-old-"] where e.hasPrefix(name + marker) {
+                guard let pid = Int32(e.dropFirst(name.count + marker.count)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+                try? fm.removeItem(atPath: dir + "/" + e)
+            }
         }
     }
 
