@@ -272,25 +272,41 @@ struct OutputPublisher {
         }
     }
 
-    /// Moves `tmp` into place at `path`, replacing what was there.
+    /// Moves `tmp` into place at `path`, replacing what was there, so that a reader — or a kill at
+    /// any moment — sees the previous output or the new one, never neither: a file by rename(2),
+    /// which replaces its target atomically; a directory (a partition set) by exchanging the two
+    /// (renameat2 RENAME_EXCHANGE), then removing the old one. Where exchanging is not available,
+    /// the old directory is moved aside first (`NAME.aurum-old-PID`, removed by the next write).
     private func replace(_ path: String, with tmp: String) throws {
         let fm = FileManager.default
-        if fm.fileExists(atPath: path) {
-            let old = path + ".aurum-old-\(getpid())"
-            try? fm.removeItem(atPath: old)
-            do {
-                try fm.moveItem(atPath: path, toPath: old)
-                FaultPoints.hit("output.replace")
-                try fm.moveItem(atPath: tmp, toPath: path)
-            } catch {
-                throw AurumError(.output, "cannot replace the previous output: \(error.localizedDescription)", at: path)
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: path, isDirectory: &isDir) else {
+            guard rename(tmp, path) == 0 else {
+                throw AurumError(.output, "cannot move the output into place: \(String(cString: strerror(errno)))", at: path)
             }
-            try? fm.removeItem(atPath: old)
-        } else {
-            do { try fm.moveItem(atPath: tmp, toPath: path) } catch {
-                throw AurumError(.output, "cannot move the output into place: \(error.localizedDescription)", at: path)
-            }
+            return
         }
+        if !isDir.boolValue {
+            guard rename(tmp, path) == 0 else {
+                throw AurumError(.output, "cannot replace the previous output: \(String(cString: strerror(errno)))", at: path)
+            }
+            return
+        }
+        if exchangePaths(tmp, path) {
+            FaultPoints.hit("output.replace")
+            try? fm.removeItem(atPath: tmp)
+            return
+        }
+        let old = path + ".aurum-old-\(getpid())"
+        try? fm.removeItem(atPath: old)
+        do {
+            try fm.moveItem(atPath: path, toPath: old)
+            FaultPoints.hit("output.replace")
+            try fm.moveItem(atPath: tmp, toPath: path)
+        } catch {
+            throw AurumError(.output, "cannot replace the previous output: \(error.localizedDescription)", at: path)
+        }
+        try? fm.removeItem(atPath: old)
     }
 
     private func sqlite(_ out: OutputSpec) throws -> (path: String, rows: Int) {
@@ -331,4 +347,24 @@ struct OutputPublisher {
         }
         return ("sqlite:///\(out.path)?table=\(name)", rows)
     }
+}
+
+#if os(Linux)
+/// renameat2(2), looked up at run time: Glibc's Swift module leaves it out (it needs _GNU_SOURCE).
+private let renameat2Call: (@convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32)? = {
+    guard let symbol = dlsym(nil, "renameat2") else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32).self)
+}()
+#endif
+
+/// Swaps two existing paths atomically (Linux renameat2 with RENAME_EXCHANGE); false when the
+/// system or file system cannot.
+func exchangePaths(_ a: String, _ b: String) -> Bool {
+    #if os(Linux)
+    let renameExchange: UInt32 = 1 << 1
+    guard let call = renameat2Call else { return false }
+    return call(AT_FDCWD, a, AT_FDCWD, b, renameExchange) == 0
+    #else
+    return false
+    #endif
 }
