@@ -43,6 +43,9 @@ public final class Warehouse: @unchecked Sendable {
         let applied = Set(try db.query("SELECT version FROM aurum_schema_version").compactMap { $0[0].doubleValue.map(Int.init) })
         for m in EmbeddedMigrations.all where !applied.contains(m.version) {
             try db.transaction {
+                // Checked again under the write lock: another process opening a new warehouse at
+                // the same instant may have applied it since.
+                guard try db.scalar("SELECT 1 FROM aurum_schema_version WHERE version = ?", [.integer(Int64(m.version))]) == nil else { return }
                 try db.execute(m.sql)
                 try db.run("INSERT INTO aurum_schema_version(version, name, applied_at) VALUES (?, ?, ?)",
                            [.integer(Int64(m.version)), .text(m.name), .text(Timestamp.now())])
