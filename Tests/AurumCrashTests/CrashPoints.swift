@@ -17,10 +17,11 @@ struct CrashPoint: Sendable, CustomTestStringConvertible {
 /// (`FaultPoints.hit("stage.what")`) and one entry here (in the run(s) that reach it);
 /// `everyFaultPointInTheSourcesIsExercised` fails until both are in.
 ///
-/// Hit counts follow the crash world (World.swift): 1,200 crm rows (one CSV batch) and 600 shop
-/// records in the first run; outputs in catalog order: golden.csv, by_city/ (6 partitions), the
-/// SQLite table, xref.csv, the PostgreSQL golden table (replaced), the PostgreSQL xref table
-/// (upserted, 500 rows a batch); steps: snapshot ×2, transform ×2, match, output ×6.
+/// Hit counts follow the crash world (World.swift): 800 crm rows (one CSV batch), 400 shop
+/// records, 800 golden records and 1,200 xref rows in the first run; outputs in catalog order:
+/// golden.csv, by_city/ (6 partitions), the SQLite table, xref.csv, the PostgreSQL golden table
+/// (replaced), the PostgreSQL xref table (upserted, 500 rows a batch); steps: snapshot ×2,
+/// transform ×2, match, output ×6.
 enum CrashPoints {
     static let firstRun: [CrashPoint] = [
         CrashPoint(name: "warehouse.migration", hit: 2, ledger: false),
@@ -48,7 +49,7 @@ enum CrashPoints {
         CrashPoint(name: "output.sqlite-written"),          // before the SQLite target's COMMIT
         CrashPoint(name: "postgres.copy-row", hit: 700),    // mid-COPY of the golden table
         CrashPoint(name: "postgres.committed"),             // golden table committed, before the ledger update
-        CrashPoint(name: "postgres.copy-row", hit: 1200 + 1100), // mid-COPY of the xref's third batch
+        CrashPoint(name: "postgres.copy-row", hit: 800 + 1100), // mid-COPY of the xref's third batch
         CrashPoint(name: "postgres.batch-committed", hit: 2),
         CrashPoint(name: "step.end", hit: 11),              // the last output, before its ledger update
         CrashPoint(name: "run.report"),                     // everything written, before the run's end

@@ -103,7 +103,7 @@ struct CrashTests {
         try expectSame(w, as: reference.second, killedRun: point.ledger ? 2 : nil, point.setting)
     }
 
-    /// SIGKILL from outside after a seeded random delay within the uninterrupted run's duration,
+    /// SIGKILL from outside after a seeded random delay within 70% of the uninterrupted run's duration,
     /// in the first run and in the change-set run. AURUM_CRASH_SEED picks another sequence.
     @Test(.timeLimit(.minutes(3)))
     func killedAtRandomMoments() throws {
@@ -120,7 +120,7 @@ struct CrashTests {
                     w.write(changed: true)
                 }
                 let span = second ? reference.seconds.second : reference.seconds.first
-                let delay = 0.02 + Double(random.next() % 1000) / 1000 * span * 0.9
+                let delay = 0.02 + Double(random.next() % 1000) / 1000 * span * 0.7
                 let run = try w.start()
                 Thread.sleep(forTimeInterval: delay)
                 kill(run.pid, SIGKILL)
@@ -144,8 +144,8 @@ struct CrashTests {
                 try expectSame(w, as: expected, killedRun: killed, what)
             }
         }
-        // Most delays fall inside the run; a few may land after it ended.
-        #expect(interrupted >= 7, "only \(interrupted) of 10 runs were killed before they ended")
+        // Most delays fall inside the run; on a busy machine some runs end first.
+        #expect(interrupted >= 5, "only \(interrupted) of 10 runs were killed before they ended")
     }
 
     /// Two `aurum run` of one catalog started at the same instant, on a fresh warehouse and on one

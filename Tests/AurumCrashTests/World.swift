@@ -27,7 +27,7 @@ struct HarnessFailure: Error, CustomStringConvertible {
 /// NDJSON (`shop`, half of them again with typos), and the change set a second run applies
 /// (updates, inserts and deletes in both, so golden records change, merge apart and retire).
 enum CrashData {
-    static let people = 1200
+    static let people = 800
     static let firsts = ["William", "Maria", "John", "Anne", "Peter", "Sofia", "Lucas", "Emma", "Noah", "Olivia",
                          "Liam", "Ava", "Mateo", "Chloe", "Ethan", "Zoe", "Hugo", "Léa", "Omar", "Nina"]
     static let lasts = ["Smith", "García", "Lee", "Martin", "Brown", "Tremblay", "Roy", "Gagnon", "Wilson", "Taylor",
