@@ -66,8 +66,10 @@ struct CrashTests {
 
     /// The id of the run that did not succeed (the killed one), if it reached the ledger.
     func unfinishedRun(_ w: World) throws -> Int64? {
+        guard FileManager.default.fileExists(atPath: w.warehouse) else { return nil }
         let db = try SQLiteDatabase(path: w.warehouse, readOnly: true)
         defer { db.close() }
+        guard try db.tableExists("runs") else { return nil }
         let ids = try db.query("SELECT run_id FROM runs WHERE status <> 'succeeded'").compactMap { r -> Int64? in
             if case .integer(let i) = r[0] { return i }
             return nil
@@ -239,8 +241,10 @@ struct Ledger {
     }
 
     func runs() throws -> [Run] {
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
         let db = try SQLiteDatabase(path: path, readOnly: true)
         defer { db.close() }
+        guard try db.tableExists("runs") else { return [] }
         return try db.query("SELECT run_id, status, started_at, coalesce(ended_at, '') FROM runs ORDER BY run_id").map {
             Run(id: Int64($0[0].doubleValue ?? 0), status: $0[1].textValue ?? "", started: $0[2].textValue ?? "", ended: $0[3].textValue ?? "")
         }

@@ -47,35 +47,44 @@ struct WorldState: Equatable {
 
     static func capture(_ w: World) throws -> WorldState {
         var s = WorldState()
+        if FileManager.default.fileExists(atPath: w.warehouse) { try s.captureWarehouse(w) }
+        try s.captureTargets(w)
+        return s
+    }
+
+    mutating func captureWarehouse(_ w: World) throws {
         let db = try SQLiteDatabase(path: w.warehouse, readOnly: true)
         defer { db.close() }
         // Logical run numbers: 1 + the succeeded runs before it.
         var logical: [Int64: Int64] = [:]
         var succeeded: Int64 = 0
         var lastSucceeded: Int64 = 0
-        for r in try db.query("SELECT run_id, status FROM runs ORDER BY run_id") {
+        let ledger = try db.tableExists("runs") ? try db.query("SELECT run_id, status FROM runs ORDER BY run_id") : []
+        for r in ledger {
             guard case .integer(let id) = r[0] else { continue }
             logical[id] = succeeded + 1
             if r[1].textValue == "succeeded" { succeeded += 1; lastSucceeded = id }
         }
         let tables = try db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")
             .compactMap { $0[0].textValue }
-        for t in tables where !perRun.contains(t) || lastRunCompared.contains(t) {
+        for t in tables where !Self.perRun.contains(t) || Self.lastRunCompared.contains(t) {
             let cols = try db.columns(of: t)
-            let kept = cols.filter { !isIgnored(t, $0) }
-            let runCols = Set(kept.filter(isRunColumn))
+            let kept = cols.filter { !Self.isIgnored(t, $0) }
+            let runCols = Set(kept.filter(Self.isRunColumn))
             var sql = "SELECT \(kept.map(sqlIdent).joined(separator: ", ")) FROM \(sqlIdent(t))"
-            if perRun.contains(t) { sql += " WHERE run_id = \(lastSucceeded)" }
+            if Self.perRun.contains(t) { sql += " WHERE run_id = \(lastSucceeded)" }
             var rows: [String] = []
             for row in try db.query(sql) {
                 rows.append(zip(kept, row).map { c, v in
                     if runCols.contains(c), case .integer(let r) = v { return "run\(logical[r] ?? -r)" }
-                    return render(v)
+                    return Self.render(v)
                 }.joined(separator: " | "))
             }
-            s.warehouse[t] = [kept.joined(separator: " | ")] + rows.sorted()
+            warehouse[t] = [kept.joined(separator: " | ")] + rows.sorted()
         }
+    }
 
+    mutating func captureTargets(_ w: World) throws {
         // Files under out/, by relative path.
         let fm = FileManager.default
         if let e = fm.enumerator(atPath: w.out) {
@@ -83,9 +92,9 @@ struct WorldState: Equatable {
                 var isDir: ObjCBool = false
                 let p = w.out + "/" + rel
                 guard fm.fileExists(atPath: p, isDirectory: &isDir) else { continue }
-                if isDir.boolValue { s.files[rel + "/"] = ""; continue }
-                if rel == "targets.db" { s.files[rel] = "(sqlite)"; continue }
-                s.files[rel] = (try? String(contentsOfFile: p, encoding: .utf8)) ?? "(unreadable)"
+                if isDir.boolValue { files[rel + "/"] = ""; continue }
+                if rel == "targets.db" { files[rel] = "(sqlite)"; continue }
+                files[rel] = (try? String(contentsOfFile: p, encoding: .utf8)) ?? "(unreadable)"
             }
         }
 
@@ -97,7 +106,7 @@ struct WorldState: Equatable {
             for name in try t.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").compactMap({ $0[0].textValue }) {
                 let decl = try t.query("SELECT name, type FROM pragma_table_info(?) ORDER BY cid", [.text(name)])
                     .map { "\($0[0].textValue ?? "") \($0[1].textValue ?? "")" }.joined(separator: ", ")
-                s.sqliteTarget[name] = [decl] + (try t.query("SELECT * FROM \(sqlIdent(name))").map { $0.map(render).joined(separator: " | ") }).sorted()
+                sqliteTarget[name] = [decl] + (try t.query("SELECT * FROM \(sqlIdent(name))").map { $0.map(Self.render).joined(separator: " | ") }).sorted()
             }
         }
 
@@ -107,9 +116,8 @@ struct WorldState: Equatable {
                 SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position
                 """, [w.schema, name]).map { "\($0[0].textValue ?? "") \($0[1].textValue ?? "")" }.joined(separator: ", ")
             let rows = try w.conn.query("SELECT t::text FROM \(w.schema).\(name) AS t ORDER BY 1").map { $0[0].textValue ?? "∅" }
-            s.postgres[name] = [decl] + rows
+            postgres[name] = [decl] + rows
         }
-        return s
     }
 
     /// Where two states differ, in a few lines (empty when equal).
