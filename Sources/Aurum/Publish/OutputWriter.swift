@@ -275,8 +275,9 @@ struct OutputPublisher {
     /// Moves `tmp` into place at `path`, replacing what was there, so that a reader — or a kill at
     /// any moment — sees the previous output or the new one, never neither: a file by rename(2),
     /// which replaces its target atomically; a directory (a partition set) by exchanging the two
-    /// (renameat2 RENAME_EXCHANGE), then removing the old one. Where exchanging is not available,
-    /// the old directory is moved aside first (`NAME.aurum-old-PID`, removed by the next write).
+    /// (renameat2 RENAME_EXCHANGE), then removing the old one. Where exchanging is not available
+    /// (or a file replaces a directory, or the reverse), the old output is moved aside first
+    /// (`NAME.aurum-old-PID`, removed by the next write).
     private func replace(_ path: String, with tmp: String) throws {
         let fm = FileManager.default
         var isDir: ObjCBool = false
@@ -286,13 +287,15 @@ struct OutputPublisher {
             }
             return
         }
-        if !isDir.boolValue {
+        var tmpIsDir: ObjCBool = false
+        _ = fm.fileExists(atPath: tmp, isDirectory: &tmpIsDir)
+        if !isDir.boolValue && !tmpIsDir.boolValue {
             guard rename(tmp, path) == 0 else {
                 throw AurumError(.output, "cannot replace the previous output: \(String(cString: strerror(errno)))", at: path)
             }
             return
         }
-        if exchangePaths(tmp, path) {
+        if isDir.boolValue && tmpIsDir.boolValue && exchangePaths(tmp, path) {
             FaultPoints.hit("output.replace")
             try? fm.removeItem(atPath: tmp)
             return
