@@ -192,7 +192,8 @@ struct CrashTests {
         other.executableURL = URL(fileURLWithPath: "/bin/sleep")
         other.arguments = ["30"]
         try other.run()
-        defer { other.terminate(); other.waitUntilExit() }
+        // SIGKILL: the test process's children may inherit a blocked SIGTERM.
+        defer { kill(other.processIdentifier, SIGKILL); other.waitUntilExit() }
         func addRunning(startedAt: String) throws {
             let db = try SQLiteDatabase(path: w.warehouse)
             defer { db.close() }
@@ -207,6 +208,15 @@ struct CrashTests {
         let r = try w.start().wait()
         #expect(r.exitedNormally && r.status == 1)
         #expect(r.stderr.contains("run 4 is still in progress (process \(other.processIdentifier)) on this warehouse"), "\(r.stderr)")
+    }
+
+    @Test func killAtSettingNamesAPointAndAHit() {
+        #expect(FaultPoints.parse(nil) == nil && FaultPoints.parse("") == nil && FaultPoints.parse("  ") == nil)
+        #expect(FaultPoints.parse("golden.xref").map { [$0.name, String($0.count)] } == ["golden.xref", "1"])
+        #expect(FaultPoints.parse("golden.xref:700").map { [$0.name, String($0.count)] } == ["golden.xref", "700"])
+        // Not a hit count: the whole text is the name (and never matches a point).
+        #expect(FaultPoints.parse("a:b").map { [$0.name, String($0.count)] } == ["a:b", "1"])
+        #expect(FaultPoints.parse("a:0").map { [$0.name, String($0.count)] } == ["a:0", "1"])
     }
 
     /// Every `FaultPoints.hit` in Sources/ is killed at by the harness, and every harness point exists.
