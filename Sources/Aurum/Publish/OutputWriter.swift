@@ -278,7 +278,7 @@ struct OutputPublisher {
     /// (renameat2 RENAME_EXCHANGE), then removing the old one. Where exchanging is not available
     /// (or a file replaces a directory, or the reverse), the old output is moved aside first
     /// (`NAME.aurum-old-PID`, removed by the next write).
-    private func replace(_ path: String, with tmp: String) throws {
+    func replace(_ path: String, with tmp: String) throws {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         guard fm.fileExists(atPath: path, isDirectory: &isDir) else {

@@ -153,7 +153,6 @@ final class StagingWriter {
             }
         }
         rowsStaged += batch.rowCount
-        FaultPoints.hit("snapshot.batch")
         reportProgress()
     }
 
@@ -218,7 +217,6 @@ final class StagingWriter {
     func finish(rowsRead: Int) throws -> SnapshotResult {
         insert = nil
         try recordChanges()
-        FaultPoints.hit("snapshot.loaded")
         if try db.tableExists(table) {
             // Carry first-seen over: by declared key, else by identical content.
             let match = source.key.isEmpty ? StagedColumns.hash : StagedColumns.key
@@ -240,6 +238,7 @@ final class StagingWriter {
             }
             try db.execute("DROP TABLE \(sqlIdent(table))")
         }
+        FaultPoints.hit("snapshot.loaded")
         // Legacy rename: the last run's work views name `src_<source>` and are left alone (the
         // modern rename checks every view and fails on one whose table was just dropped).
         try db.execute("PRAGMA legacy_alter_table = ON")
