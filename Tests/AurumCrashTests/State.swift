@@ -17,8 +17,11 @@ struct WorldState: Equatable {
 
     /// Tables of the run ledger's history: one row per run (or per run and source). A killed run
     /// keeps its own rows there, which is right; the last succeeded run's rows are compared instead.
+    /// (`sync_log`, `golden_version_runs` and `quarantine_replays` are the logs of work landing
+    /// beside this harness: listed so the harness needs no change when they arrive.)
     static let perRun: Set<String> = ["runs", "run_steps", "snapshots", "quarantine", "quality_counts", "change_sets",
-                                      "change_counts", "column_lineage", "match_models", "watermarks"]
+                                      "change_counts", "column_lineage", "match_models", "watermarks",
+                                      "sync_log", "golden_version_runs", "quarantine_replays"]
     /// Of those, the ones whose rows of the last run must equal the uninterrupted run's last run
     /// (a change set after a kill is taken against the killed run's snapshot, so it differs).
     static let lastRunCompared: Set<String> = ["snapshots", "quarantine", "quality_counts", "column_lineage", "match_models"]
