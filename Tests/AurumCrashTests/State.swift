@@ -24,7 +24,15 @@ struct WorldState: Equatable {
                                       "sync_log", "golden_version_runs", "quarantine_replays"]
     /// Of those, the ones whose rows of the last run must equal the uninterrupted run's last run
     /// (a change set after a kill is taken against the killed run's snapshot, so it differs).
-    static let lastRunCompared: Set<String> = ["snapshots", "quarantine", "quality_counts", "column_lineage", "match_models"]
+    static let lastRunCompared: Set<String> = ["snapshots", "quarantine", "quality_counts", "column_lineage"]
+
+    /// Matching's own working state says how the last run matched, not what it found: a run after
+    /// a killed one may take the full path where the uninterrupted one went incremental, so record
+    /// ids, blocking indexes and the run a pair was scored in may differ. Compared without those
+    /// (the golden records, xref, golden ids, events, lineage and rules are compared whole).
+    static func isMatchingCache(_ table: String) -> Bool {
+        table == "match_state" || table == "match_models" || (table.hasPrefix("ent_") && table.hasSuffix("__blocks"))
+    }
 
     /// A column holding a run id: mapped to the run's logical number, so a killed run and the run
     /// that completed it count as one (as in the uninterrupted sequence).
@@ -33,9 +41,10 @@ struct WorldState: Equatable {
         return l == "run_id" || l.hasSuffix("_run") || l.hasSuffix("_run_id")
     }
 
-    /// Timestamps (`*_at`) and surrogate row ids of history tables are left out.
+    /// Timestamps (`*_at`), surrogate row ids of history tables and matching's record ids are left out.
     static func isIgnored(_ table: String, _ c: String) -> Bool {
         c.lowercased().hasSuffix("_at") || (table == "quarantine" && c == "id")
+            || (table.hasPrefix("ent_") && c == "rec_id") || (table == "match_pairs" && c == "run_id")
     }
 
     static func render(_ v: Value) -> String {
@@ -70,7 +79,7 @@ struct WorldState: Equatable {
         }
         let tables = try db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")
             .compactMap { $0[0].textValue }
-        for t in tables where !Self.perRun.contains(t) || Self.lastRunCompared.contains(t) {
+        for t in tables where (!Self.perRun.contains(t) || Self.lastRunCompared.contains(t)) && !Self.isMatchingCache(t) {
             let cols = try db.columns(of: t)
             let kept = cols.filter { !Self.isIgnored(t, $0) }
             let runCols = Set(kept.filter(Self.isRunColumn))
