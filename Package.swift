@@ -63,5 +63,7 @@ let package = Package(
         // The built `aurum` against the real servers: faults mid-run, error messages, secrets.
         .testTarget(name: "AurumServerTests",
                     dependencies: ["Aurum", "AurumCLI", "AurumPostgres", "AurumRedis", "AurumMongo", "AurumTestSupport"]),
+        // The built `aurum` killed with SIGKILL at every fault point and at random moments, then run again.
+        .testTarget(name: "AurumCrashTests", dependencies: ["Aurum", "AurumCLI", "AurumPostgres", "AurumTestSupport"]),
     ]
 )

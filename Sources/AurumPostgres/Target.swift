@@ -88,6 +88,7 @@ public struct PostgresTarget: TargetConnector {
         let t = try PostgresTable(connection: spec.connection ?? "", credentials: spec.credentials, table: table, key: key)
         defer { t.close() }
         let n = spec.options["mode"] == .string("upsert") ? try t.upsert(rows, batchSize: batch) : try t.replace(rows, batchSize: batch)
+        FaultPoints.hit("postgres.committed")
         return (t.location, n)
     }
 }
@@ -259,6 +260,7 @@ public final class PostgresTable {
                     }
                     if let o = ordinalFrom { buf.append(9); buf.append(contentsOf: String(o + ri).utf8) }
                     buf.append(10)
+                    FaultPoints.hit("postgres.copy-row")
                     if buf.count >= 262_144 { try connection.raw.putCopyData(buf); buf.removeAll(keepingCapacity: true) }
                 }
                 if !buf.isEmpty { try connection.raw.putCopyData(buf) }
@@ -394,6 +396,7 @@ public final class PostgresTable {
                 let b = try batches.next()
                 if b.isEmpty { break }
                 n += try upsert(columns: rows.columns, rows: b, key: key)
+                FaultPoints.hit("postgres.batch-committed")
             }
         } catch {
             throw Self.partial(error, committed: n, "\(n) rows committed in earlier batches; running again upserts every row by key")

@@ -72,6 +72,7 @@ enum Snapshotter {
 
     private static func stage(_ batch: CSVBatch, _ writer: StagingWriter, _ source: SourceSpec) throws {
         try writer.write(batch)
+        FaultPoints.hit("snapshot.batch")
         for p in batch.problems {
             try writer.quarantine(line: p.line, rule: "parse", reason: p.reason, raw: p.raw)
         }

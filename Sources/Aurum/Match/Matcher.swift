@@ -204,6 +204,7 @@ struct Matcher {
         }
 
         lap("decisions and stored pairs")
+        FaultPoints.hit("match.pairs")
         let result = Clusterer.cluster(count: records.count, links: links, mustLink: must, cannotLink: cannot)
         let chainWeight = log2(spec.chainBound / (1 - spec.chainBound))
         lap("cluster")

@@ -27,10 +27,12 @@ extension Pipeline {
                     var notes = EntityBuilder.Notes()
                     let t0 = Date()
                     let records = try EntityBuilder(db: db, entity: entity, prepared: prepared).build(notes: &notes)
+                    FaultPoints.hit("match.records")
                     let built = Date().timeIntervalSince(t0)
                     var matcher = Matcher(db: db, entity: entity, records: records, run: run, settings: catalog.functions)
                     matcher.observer = observer
                     var m = try matcher.match(notes: notes.messages)
+                    FaultPoints.hit("match.clustered")
                     let t1 = Date()
                     let g = try GoldenStage.build(entity: entity, records: records, clusters: m.clusters.clusters,
                                                   clusterCount: m.clusters.clusterCount, db: db, run: run)
@@ -42,6 +44,7 @@ extension Pipeline {
                                    pairCounts: m.pairCounts, savedAt: Timestamp.now(), tfNonNull: m.nonNull, tfRecords: records.count).save(db: db)
                     return (EntityOutcome(match: m.summary, golden: g, touched: nil), records.count)
                 }
+                FaultPoints.hit("match.committed")
                 return (r.0, r.1, r.0.golden.goldenRecords)
             }
             for n in outcome.match.notes { observer.note(n) }

@@ -46,6 +46,7 @@ public enum Pipeline {
         defer { warehouse.close() }
         let db = warehouse.db
         let run = try warehouse.beginRun(catalog: catalog.file, command: command)
+        FaultPoints.hit("run.begun")
         var state = RunState()
         state.full = full
         do {
@@ -53,7 +54,9 @@ public enum Pipeline {
                         snapshot: snapshot.map { f in { try f(warehouse, run, &$0) } },
                         afterPreparation: { try afterPreparation(warehouse, run, &$0) })
             let report = try Report.build(catalog: catalog, db: db, run: run, state: state, seconds: Date().timeIntervalSince(started))
+            FaultPoints.hit("run.report")
             try warehouse.endRun(run, error: nil, report: report.compact)
+            FaultPoints.hit("run.ended")
             return RunOutcome(runID: run, report: report, succeeded: true, error: nil)
         } catch {
             let e = (error as? AurumError) ?? AurumError(.runtime, "\(error)")
@@ -82,6 +85,7 @@ public enum Pipeline {
         let s = try warehouse.beginStep(run, name, recordsIn: recordsIn)
         state.openStep = s
         let (r, rin, rout) = try body(&state)
+        FaultPoints.hit("step.end")
         try warehouse.endStep(run, s, recordsIn: rin, recordsOut: rout)
         state.openStep = nil
         observer.stepFinished(name, records: rout, seconds: Date().timeIntervalSince(t0))
@@ -110,6 +114,7 @@ public enum Pipeline {
                 observer.note("\(source.name): \(snap.rowsQuarantined) row(s) quarantined while reading (see `aurum quarantine`)")
             }
             state.snapshots.append(snap)
+            FaultPoints.hit("snapshot.next-source")
         }
     }
 
@@ -121,6 +126,7 @@ public enum Pipeline {
                 return (r, snap.rowsStaged, r.rows)
             }
             state.prepared.append(p)
+            FaultPoints.hit("transform.next-source")
         }
     }
 

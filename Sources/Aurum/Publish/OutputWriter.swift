@@ -183,6 +183,7 @@ struct OutputPublisher {
                                  hint: suggestion(part.column, columns).map { "did you mean '\($0)'?" } ?? "columns: \(columns.joined(separator: ", "))")
             }
             let dest = out.path.hasSuffix("/") ? String(out.path.dropLast()) : out.path
+            Self.removeLeftovers(of: dest)
             let tmp = dest + ".aurum-tmp-\(getpid())"
             try? fm.removeItem(atPath: tmp)
             try createDirectory(tmp)
@@ -195,6 +196,7 @@ struct OutputPublisher {
                     let segs = PartitionPath.segments(part, st.column(0))
                     if segs != current {
                         try writer?.close()
+                        FaultPoints.hit("output.partition")
                         let dir = try PartitionPath.directory(root: tmp, segs)
                         try createDirectory(dir)
                         writer = try makeWriter(out.format, dir + "/part-00000.\(ext)", fileFormat, out, profile)
@@ -217,6 +219,7 @@ struct OutputPublisher {
             path = (path.hasSuffix("/") ? String(path.dropLast()) : path) + "/integrated.\(ext)"
         }
         try createDirectory((path as NSString).deletingLastPathComponent)
+        Self.removeLeftovers(of: path)
         let tmp = path + ".aurum-tmp-\(getpid())"
         let writer = try makeWriter(out.format, tmp, fileFormat, out, profile)
         var rows = 0
@@ -224,9 +227,11 @@ struct OutputPublisher {
             let st = try db.prepare("SELECT \(list) FROM \(sqlIdent(table)) ORDER BY \(try Self.order(db, table))")
             while try st.step() {
                 try writer.write((0..<columns.count).map(st.column))
+                FaultPoints.hit("output.file-row")
                 rows += 1
             }
             try writer.close()
+            FaultPoints.hit("output.file-written")
         } catch {
             try? writer.close()
             try? fm.removeItem(atPath: tmp)
@@ -252,24 +257,59 @@ struct OutputPublisher {
         }
     }
 
-    /// Moves `tmp` into place at `path`, replacing what was there.
-    private func replace(_ path: String, with tmp: String) throws {
+    /// Removes what killed writers left beside `path`: `NAME.aurum-tmp-PID` (a half-written file or
+    /// partition set) and `NAME.aurum-old-PID` (a replaced output), of processes that are gone.
+    static func removeLeftovers(of path: String) {
         let fm = FileManager.default
-        if fm.fileExists(atPath: path) {
-            let old = path + ".aurum-old-\(getpid())"
-            try? fm.removeItem(atPath: old)
-            do {
-                try fm.moveItem(atPath: path, toPath: old)
-                try fm.moveItem(atPath: tmp, toPath: path)
-            } catch {
-                throw AurumError(.output, "cannot replace the previous output: \(error.localizedDescription)", at: path)
-            }
-            try? fm.removeItem(atPath: old)
-        } else {
-            do { try fm.moveItem(atPath: tmp, toPath: path) } catch {
-                throw AurumError(.output, "cannot move the output into place: \(error.localizedDescription)", at: path)
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent().path, name = url.lastPathComponent
+        guard let entries = try? fm.contentsOfDirectory(atPath: dir) else { return }
+        for e in entries {
+            for marker in [".aurum-tmp-", ".aurum-old-"] where e.hasPrefix(name + marker) {
+                guard let pid = Int32(e.dropFirst(name.count + marker.count)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+                try? fm.removeItem(atPath: dir + "/" + e)
             }
         }
+    }
+
+    /// Moves `tmp` into place at `path`, replacing what was there, so that a reader — or a kill at
+    /// any moment — sees the previous output or the new one, never neither: a file by rename(2),
+    /// which replaces its target atomically; a directory (a partition set) by exchanging the two
+    /// (renameat2 RENAME_EXCHANGE), then removing the old one. Where exchanging is not available
+    /// (or a file replaces a directory, or the reverse), the old output is moved aside first
+    /// (`NAME.aurum-old-PID`, removed by the next write).
+    func replace(_ path: String, with tmp: String) throws {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: path, isDirectory: &isDir) else {
+            guard rename(tmp, path) == 0 else {
+                throw AurumError(.output, "cannot move the output into place: \(String(cString: strerror(errno)))", at: path)
+            }
+            return
+        }
+        var tmpIsDir: ObjCBool = false
+        _ = fm.fileExists(atPath: tmp, isDirectory: &tmpIsDir)
+        if !isDir.boolValue && !tmpIsDir.boolValue {
+            guard rename(tmp, path) == 0 else {
+                throw AurumError(.output, "cannot replace the previous output: \(String(cString: strerror(errno)))", at: path)
+            }
+            return
+        }
+        if isDir.boolValue && tmpIsDir.boolValue && exchangePaths(tmp, path) {
+            FaultPoints.hit("output.replace")
+            try? fm.removeItem(atPath: tmp)
+            return
+        }
+        let old = path + ".aurum-old-\(getpid())"
+        try? fm.removeItem(atPath: old)
+        do {
+            try fm.moveItem(atPath: path, toPath: old)
+            FaultPoints.hit("output.replace")
+            try fm.moveItem(atPath: tmp, toPath: path)
+        } catch {
+            throw AurumError(.output, "cannot replace the previous output: \(error.localizedDescription)", at: path)
+        }
+        try? fm.removeItem(atPath: old)
     }
 
     private func sqlite(_ out: OutputSpec) throws -> (path: String, rows: Int) {
@@ -298,8 +338,10 @@ struct OutputPublisher {
                     for i in 0..<columns.count { try ins.bind(st.column(i), at: Int32(i + 1)) }
                     try ins.step()
                     ins.reset()
+                    FaultPoints.hit("output.sqlite-row")
                     rows += 1
                 }
+                FaultPoints.hit("output.sqlite-written")
             }
         } catch let e as AurumError {
             throw e
@@ -308,4 +350,24 @@ struct OutputPublisher {
         }
         return ("sqlite:///\(out.path)?table=\(name)", rows)
     }
+}
+
+#if os(Linux)
+/// renameat2(2), looked up at run time: Glibc's Swift module leaves it out (it needs _GNU_SOURCE).
+private let renameat2Call: (@convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32)? = {
+    guard let symbol = dlsym(nil, "renameat2") else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32).self)
+}()
+#endif
+
+/// Swaps two existing paths atomically (Linux renameat2 with RENAME_EXCHANGE); false when the
+/// system or file system cannot.
+func exchangePaths(_ a: String, _ b: String) -> Bool {
+    #if os(Linux)
+    let renameExchange: UInt32 = 1 << 1
+    guard let call = renameat2Call else { return false }
+    return call(AT_FDCWD, a, AT_FDCWD, b, renameExchange) == 0
+    #else
+    return false
+    #endif
 }

@@ -79,6 +79,7 @@ public enum GoldenStage {
             let previous = try GoldenIds.loadPrevious(entity: entity.name, records: records, byKey: byKey, db: db)
             let ids = GoldenIds.assign(previous: previous, members: members)
             try writeIds(entity.name, ids, run: run, db: db)
+            FaultPoints.hit("golden.ids")
             lap("ids")
             let xrefRows = try writeXref(entity.name, records: records, byKey: byKey, previous: previous, clusters: clusters,
                                          ids: ids.ids, run: run, db: db)
@@ -91,11 +92,13 @@ public enum GoldenStage {
             let lineageValues = try writeLineage(entity.name, table: lineageTable + "__load", records: records, survived: survived,
                                                  ids: ids.ids, run: run, db: db)
             lap("lineage")
+            FaultPoints.hit("golden.lineage")
             for t in [table, lineageTable] {
                 try db.execute("DROP TABLE IF EXISTS \(sqlIdent(t))")
                 try db.execute("ALTER TABLE \(sqlIdent(t + "__load")) RENAME TO \(sqlIdent(t))")
             }
             lap("swap")
+            FaultPoints.hit("golden.swapped")
             if own { try db.execute("COMMIT") }
             return GoldenSummary(entity: entity.name, table: tableName(entity.name), records: records.count, goldenRecords: clusterCount,
                                  created: ids.created.count, merged: ids.merges.count, split: ids.splitIds,
@@ -278,6 +281,7 @@ public enum GoldenStage {
             try st.step()
             st.resetKeepingBindings()
             written += 1
+            FaultPoints.hit("golden.xref")
         }
         if rebuild { try db.execute("CREATE INDEX xref_by_golden ON xref(entity, golden_id)") }
         return written + previous.vanished.count

@@ -235,6 +235,7 @@ struct Preparer {
             }
         }
         let rows = Int(try db.scalar("SELECT count(*) FROM \(sqlIdent(table))")?.doubleValue ?? 0)
+        FaultPoints.hit("transform.prepared")
         return PreparedSource(name: source.name, table: table, columns: cols, origins: origins, rowsIn: snap.rowsStaged, rows: rows, counts: counts)
     }
 

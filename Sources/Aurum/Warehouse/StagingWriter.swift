@@ -297,6 +297,7 @@ final class StagingWriter {
         st.resetKeepingBindings()
         nextRid += 1
         rowsStaged += 1
+        FaultPoints.hit("snapshot.row")
         reportProgress()
     }
 
@@ -346,6 +347,7 @@ final class StagingWriter {
             }
             try db.execute("DROP TABLE \(sqlIdent(table))")
         }
+        FaultPoints.hit("snapshot.loaded")
         // Legacy rename: the last run's work views name `src_<source>` and are left alone (the
         // modern rename checks every view and fails on one whose table was just dropped).
         try db.execute("PRAGMA legacy_alter_table = ON")
@@ -360,6 +362,7 @@ final class StagingWriter {
                   .text(JSONText.array(source.key.map { .text($0) })), .integer(run)])
         try db.run("INSERT OR REPLACE INTO snapshots(run_id, source, rows_read, rows_staged, rows_quarantined) VALUES (?, ?, ?, ?, ?)",
                    [.integer(run), .text(source.name), .integer(Int64(rowsRead)), .integer(Int64(rowsStaged)), .integer(Int64(rowsQuarantined))])
+        FaultPoints.hit("snapshot.swapped")
         try db.execute("COMMIT")
         return SnapshotResult(source: source.name, table: table, columns: columns, rowsRead: rowsRead,
                               rowsStaged: rowsStaged + rowsCarried, rowsQuarantined: rowsQuarantined, rowsCarried: rowsCarried,

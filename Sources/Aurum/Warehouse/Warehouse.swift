@@ -43,9 +43,13 @@ public final class Warehouse: @unchecked Sendable {
         let applied = Set(try db.query("SELECT version FROM aurum_schema_version").compactMap { $0[0].doubleValue.map(Int.init) })
         for m in EmbeddedMigrations.all where !applied.contains(m.version) {
             try db.transaction {
+                // Checked again under the write lock: another process opening a new warehouse at
+                // the same instant may have applied it since.
+                guard try db.scalar("SELECT 1 FROM aurum_schema_version WHERE version = ?", [.integer(Int64(m.version))]) == nil else { return }
                 try db.execute(m.sql)
                 try db.run("INSERT INTO aurum_schema_version(version, name, applied_at) VALUES (?, ?, ?)",
                            [.integer(Int64(m.version)), .text(m.name), .text(Timestamp.now())])
+                FaultPoints.hit("warehouse.migration")
             }
         }
     }
@@ -56,15 +60,18 @@ public final class Warehouse: @unchecked Sendable {
 
     // MARK: Run ledger
 
-    /// Starts a run; refuses when another live process is running the same warehouse.
+    /// Starts a run; refuses when another live process is running the same warehouse. A run
+    /// left 'running' by a process that is gone (killed, or its pid now another program's) is
+    /// marked failed, "interrupted", with its open steps.
+    ///
+    /// Race-free: the check and the new run's row are one write transaction (BEGIN IMMEDIATE), so
+    /// of two processes starting at once the second sees the first's row. The check is also made
+    /// before waiting for the write lock, so a run holding a long transaction is named at once.
     public func beginRun(catalog: String, command: String) throws -> Int64 {
-        try db.transaction {
-            for row in try db.query("SELECT run_id, pid FROM runs WHERE status = 'running'") {
-                let pid = Int32(row[1].doubleValue ?? 0)
-                if pid > 0, pid != getpid(), kill(pid, 0) == 0 {
-                    throw AurumError(.warehouse, "run \(row[0].textValue ?? "?") is still in progress (process \(pid)) on this warehouse",
-                                     at: path, hint: "wait for it to finish; concurrent runs of one warehouse are refused")
-                }
+        if let live = try liveRun() { throw refusal(live) }
+        return try db.transaction {
+            if let live = try liveRun() { throw refusal(live) }
+            for row in try db.query("SELECT run_id FROM runs WHERE status = 'running'") {
                 try db.run("UPDATE runs SET status = 'failed', ended_at = ?, error = 'interrupted (process ended before finishing)' WHERE run_id = ?",
                            [.text(Timestamp.now()), row[0]])
                 try db.run("UPDATE run_steps SET status = 'failed', error = 'interrupted' WHERE run_id = ? AND status = 'running'", [row[0]])
@@ -73,6 +80,24 @@ public final class Warehouse: @unchecked Sendable {
                        [.text(catalog), .text(command), .text(Timestamp.now()), .integer(Int64(getpid()))])
             return db.lastInsertRowID
         }
+    }
+
+    /// A run marked 'running' whose process is alive: the pid exists, is not this process, and
+    /// (where the system says) started before the run did, so a reused pid does not count.
+    private func liveRun() throws -> (run: Int64, pid: Int32)? {
+        for row in try db.query("SELECT run_id, pid, started_at FROM runs WHERE status = 'running'") {
+            let pid = Int32(row[1].doubleValue ?? 0)
+            guard pid > 0, pid != getpid(), kill(pid, 0) == 0 || errno == EPERM else { continue }
+            if let began = row[2].textValue.flatMap(Timestamp.parse), let started = ProcessStart.of(pid),
+               started > began.addingTimeInterval(5) { continue }
+            return (Int64(row[0].doubleValue ?? 0), pid)
+        }
+        return nil
+    }
+
+    private func refusal(_ live: (run: Int64, pid: Int32)) -> AurumError {
+        AurumError(.warehouse, "run \(live.run) is still in progress (process \(live.pid)) on this warehouse",
+                   at: path, hint: "wait for it to finish; concurrent runs of one warehouse are refused")
     }
 
     public func endRun(_ run: Int64, error: String?, report: String?) throws {
@@ -133,6 +158,29 @@ public enum Timestamp {
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return f.string(from: d)
     }
+    public static func parse(_ s: String) -> Date? {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.date(from: s)
+    }
+}
+
+/// When a process started (Linux: /proc/PID/stat field 22, in clock ticks after /proc/stat's
+/// btime); nil where the system does not say.
+enum ProcessStart {
+    static func of(_ pid: Int32) -> Date? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        // Fields after the command name (which may hold spaces) start at field 3.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 19, let ticks = Double(fields[19]), let boot = bootTime else { return nil }
+        return Date(timeIntervalSince1970: boot + ticks / Double(sysconf(Int32(_SC_CLK_TCK))))
+    }
+
+    static let bootTime: Double? = {
+        guard let s = try? String(contentsOfFile: "/proc/stat", encoding: .utf8) else { return nil }
+        return s.split(separator: "\n").first { $0.hasPrefix("btime ") }.flatMap { Double($0.dropFirst(6)) }
+    }()
 }
 
 /// Quotes an SQL identifier.
