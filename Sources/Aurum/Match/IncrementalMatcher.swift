@@ -261,6 +261,7 @@ struct IncrementalMatcher {
             _ = try insert.step()
         }
         lap("score")
+        FaultPoints.hit("match.pairs")
 
         // The affected records: closure over shared golden records, stored links and must-links.
         let decisions = try db.query("SELECT source_l, key_l, source_r, key_r, decision, decided_at FROM match_decisions WHERE entity = ? ORDER BY decided_at, rowid", [ent])

@@ -133,6 +133,7 @@ public enum GoldenStage {
         let ids = GoldenIds.assign(previous: previous, members: members)
         try writeIds(entity.name, ids, run: run, db: db)
         lap("ids")
+        FaultPoints.hit("golden.ids")
         let xrefRows = try writeXref(entity.name, records: records, byKey: byKey, previous: previous, clusters: clusters,
                                      ids: ids.ids, run: run, db: db)
         lap("xref")
@@ -147,9 +148,11 @@ public enum GoldenStage {
         }
         try writeGoldenTable(table, records: records, members: members, survived: survived, ids: ids.ids, db: db, create: false)
         lap("golden")
+        FaultPoints.hit("golden.lineage")
         let lineageValues = try writeLineage(entity.name, table: lineageTable, records: records, survived: survived,
                                              ids: ids.ids, run: run, db: db, create: false)
         lap("lineage")
+        FaultPoints.hit("golden.swapped")
         let golden = Int(try db.scalar("SELECT count(*) FROM \(sqlIdent(table))")?.doubleValue ?? 0)
         let touched = Set(previous.active.keys).union(ids.ids).sorted()
         return (GoldenSummary(entity: entity.name, table: table, records: records.count, goldenRecords: golden,
