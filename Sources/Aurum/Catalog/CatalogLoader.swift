@@ -548,7 +548,7 @@ struct Reader {
             else { nm.fail("an output name must be non-empty text without spaces") }
         }
         if let b = n["sync"] {
-            if let v = b.bool { spec.sync = v } else { b.fail("expected true or false") }
+            if let v = b.bool { spec.sync = v }
         }
         if let k = n["key"] {
             if let list = k.stringList, !list.isEmpty, !list.contains(where: \.isEmpty) {
