@@ -49,7 +49,7 @@ struct SyncDataset {
                 throw AurumError(.output, "the warehouse has no golden records of '\(e)' yet", at: out.location,
                                  hint: "run the catalog first: aurum run CATALOG")
             }
-            (table, columns) = try Pipeline.dataset(for: out, catalog: catalog, integration: nil, db: db)
+            (table, columns) = try golden(out, catalog: catalog, db: db) ?? Pipeline.dataset(for: out, catalog: catalog, integration: nil, db: db)
         }
         var key: [String] = []
         for k in out.key {
@@ -69,6 +69,18 @@ struct SyncDataset {
         }
         let trusted = (kind == "golden" && key == ["golden_id"]) || (kind == "xref" && key == ["source", "source_key"])
         return SyncDataset(table: table, columns: columns, key: key, keyKinds: kinds, rid: rid, keyTrusted: trusted)
+    }
+
+    /// Golden records as a temporary view over the golden table (no copy of a million rows, and
+    /// rows found again by their golden id): the columns `Pipeline.dataset` writes, in its order.
+    static func golden(_ out: OutputSpec, catalog: Catalog, db: SQLiteDatabase) throws -> (String, [String])? {
+        let (kind, entityName) = OutputNames.data(out, catalog)
+        guard kind == "golden", let e = catalog.entities.first(where: { $0.name == entityName }) else { return nil }
+        let view = "aurum_sync_golden_\(e.name)"
+        let attrs = e.attributes.map { sqlIdent($0.name) }.joined(separator: ", ")
+        try db.execute("DROP VIEW IF EXISTS temp.\(sqlIdent(view))")
+        try db.execute("CREATE TEMP VIEW \(sqlIdent(view)) AS SELECT golden_id, \(attrs), __records AS record_count, __sources AS sources, golden_id AS \(sqlIdent(KeyIntegrator.order)) FROM \(sqlIdent("golden_\(e.name)"))")
+        return (view, ["golden_id"] + e.attributes.map(\.name) + ["record_count", "sources"])
     }
 
     /// Refuses keys that do not identify one row: NULL keys, or keys several rows share.
