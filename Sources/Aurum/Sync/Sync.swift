@@ -166,7 +166,7 @@ public struct Syncer {
         if stateRows > total - inserted {
             try db.run("""
                 INSERT INTO \(Self.diffTable) (key, hash, rid, kind)
-                SELECT s.key, NULL, NULL, 2 FROM sync_rows s WHERE s.target = ? AND s.key NOT IN (SELECT \(ds.keyExpr()) FROM \(t))
+                SELECT s.key, NULL, NULL, 2 FROM sync_rows s WHERE s.target = ? AND \(ds.probe.map { "NOT " + $0 } ?? "s.key NOT IN (SELECT \(ds.keyExpr()) FROM \(t))")
                 """, [.text(target)])
             deleted = db.changes
         }

@@ -14,6 +14,9 @@ struct SyncDataset {
     var rid: String
     /// Whether the key is unique and never NULL by construction (golden ids, xref's primary key).
     var keyTrusted: Bool
+    /// SQL that is true when the rows hold the key `s.key` (of `sync_rows s`) and can probe an index
+    /// (golden ids, xref's primary key); nil: the deleted keys are found with `NOT IN`.
+    var probe: String? = nil
 
     /// SQL for the key's text over the relation's columns (qualified with `alias.` when given):
     /// the key columns as text, joined by U+001F; NULL when one is NULL.
@@ -68,7 +71,16 @@ struct SyncDataset {
             kinds.append(try db.scalar("SELECT typeof(\(sqlIdent(k))) FROM \(sqlIdent(table)) WHERE \(sqlIdent(k)) IS NOT NULL LIMIT 1")?.textValue ?? "text")
         }
         let trusted = (kind == "golden" && key == ["golden_id"]) || (kind == "xref" && key == ["source", "source_key"])
-        return SyncDataset(table: table, columns: columns, key: key, keyKinds: kinds, rid: rid, keyTrusted: trusted)
+        var probe: String? = nil
+        if trusted, let e = OutputNames.data(out, catalog).entity {
+            if kind == "golden" {
+                probe = "EXISTS (SELECT 1 FROM \(sqlIdent("golden_\(e)")) g WHERE g.golden_id = CAST(s.key AS INTEGER))"
+            } else {
+                let lit = "'" + e.replacingOccurrences(of: "'", with: "''") + "'"
+                probe = "EXISTS (SELECT 1 FROM xref x WHERE x.entity = \(lit) AND x.source = substr(s.key, 1, instr(s.key, char(31)) - 1) AND x.source_key = substr(s.key, instr(s.key, char(31)) + 1))"
+            }
+        }
+        return SyncDataset(table: table, columns: columns, key: key, keyKinds: kinds, rid: rid, keyTrusted: trusted, probe: probe)
     }
 
     /// Golden records as a temporary view over the golden table (no copy of a million rows, and
