@@ -60,6 +60,9 @@ let package = Package(
         // Against a local Python HTTP server; the end-to-end test runs the built `aurum`, hence AurumCLI.
         .testTarget(name: "AurumAPITests", dependencies: ["Aurum", "AurumAPI", "AurumCLI", "AurumTestSupport"],
                     exclude: ["api_test_server.py"]),
+        // Sync, status and reconcile against every kind of target, the real servers included.
+        .testTarget(name: "AurumSyncTests",
+                    dependencies: ["Aurum", "AurumCLI", "AurumPostgres", "AurumRedis", "AurumMongo", "AurumTestSupport"]),
         // The built `aurum` against the real servers: faults mid-run, error messages, secrets.
         .testTarget(name: "AurumServerTests",
                     dependencies: ["Aurum", "AurumCLI", "AurumPostgres", "AurumRedis", "AurumMongo", "AurumTestSupport"]),

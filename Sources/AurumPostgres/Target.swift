@@ -160,7 +160,7 @@ public final class PostgresTable {
     }
 
     /// The state of the table while loading: its columns in output order, and whether this run created it.
-    private struct Layout {
+    struct Layout {
         var names: [String]            // table column names, in output column order
         var kinds: [PostgresColumnKind] // created: the current column kinds
         var existing: [PostgresTable.Column]?  // nil when created here
@@ -173,7 +173,7 @@ public final class PostgresTable {
     }
 
     /// Creates the table (inside the caller's transaction) or checks the existing one against the columns.
-    private func prepare(columns: [String], first: [[Value]]) throws -> Layout {
+    func prepare(columns: [String], first: [[Value]]) throws -> Layout {
         let kinds = Self.kinds(first, columns.count)
         if let existing = try existingColumns() {
             var names: [String] = []
@@ -208,7 +208,7 @@ public final class PostgresTable {
         return Layout(names: columns, kinds: kinds, existing: nil)
     }
 
-    private func createKeyIndex() throws {
+    func createKeyIndex() throws {
         let base = table.split(separator: ".").last.map(String.init) ?? table
         let idx = connection.quoteIdentifier(String((base + "_aurum_key").prefix(63)))
         try connection.execute("CREATE UNIQUE INDEX IF NOT EXISTS \(idx) ON \(qname) (\(key.map(connection.quoteIdentifier).joined(separator: ", ")))", object: object)

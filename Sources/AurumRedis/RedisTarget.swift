@@ -263,6 +263,36 @@ public final class RedisWriter {
         }
     }
 
+    /// The columns the key template names.
+    public var keyColumns: [String] { template.columnNames }
+
+    /// The glob pattern of every key the template can make (`customer:{id}` → `customer:*`).
+    public var keyPattern: String {
+        template.parts.map { p -> String in
+            switch p {
+            case .column: return "*"
+            case .literal(let l): return l.map { "*?[]\\".contains($0) ? "\\\($0)" : String($0) }.joined()
+            }
+        }.joined()
+    }
+
+    /// Deletes every key matching the template's pattern (SCAN, then DEL per page); returns how many.
+    @discardableResult
+    public func deleteAll() throws -> Int {
+        var cursor = "0", deleted = 0
+        repeat {
+            let reply: RedisReply
+            do { reply = try conn.command(RedisCommand(["SCAN", cursor, "MATCH", keyPattern, "COUNT", "1000"])) } catch { throw error.aurum(.output, at: location) }
+            guard case .array(let parts) = reply, parts.count == 2, let next = parts[0].text, case .array(let keys) = parts[1] else {
+                throw AurumError(.output, "\(conn.endpoint): SCAN MATCH \(keyPattern): unexpected reply", at: location)
+            }
+            cursor = next
+            let names = keys.compactMap { k -> String? in if case .string(let b) = k { String(decoding: b, as: UTF8.self) } else { nil } }
+            if !names.isEmpty { deleted += try delete(keys: names) }
+        } while cursor != "0"
+        return deleted
+    }
+
     /// Deletes the keys of rows (rendered with the key template); returns how many existed.
     @discardableResult
     public func delete(columns: [String], rows: [[Value]]) throws -> Int {

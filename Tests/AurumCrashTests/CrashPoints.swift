@@ -20,8 +20,9 @@ struct CrashPoint: Sendable, CustomTestStringConvertible {
 /// Hit counts follow the crash world (World.swift): 800 crm rows (one CSV batch), 400 shop
 /// records, 800 golden records and 1,200 xref rows in the first run; outputs in catalog order:
 /// golden.csv, by_city/ (6 partitions), the SQLite table, xref.csv, the PostgreSQL golden table
-/// (replaced), the PostgreSQL xref table (upserted, 500 rows a batch); steps: snapshot ×2,
-/// transform ×2, match, output ×6.
+/// (replaced), the PostgreSQL xref table (upserted, 500 rows a batch), then two sync outputs: a
+/// PostgreSQL golden table (20 rows a batch) and by-city CSV partitions; steps: snapshot ×2,
+/// transform ×2, match, output ×6, sync ×2.
 enum CrashPoints {
     static let firstRun: [CrashPoint] = [
         CrashPoint(name: "warehouse.migration", hit: 2, ledger: false),
@@ -51,7 +52,10 @@ enum CrashPoints {
         CrashPoint(name: "postgres.committed"),             // golden table committed, before the ledger update
         CrashPoint(name: "postgres.copy-row", hit: 800 + 1100), // mid-COPY of the xref's third batch
         CrashPoint(name: "postgres.batch-committed", hit: 2),
-        CrashPoint(name: "step.end", hit: 11),              // the last output, before its ledger update
+        CrashPoint(name: "step.end", hit: 11),              // the last full output, before its ledger update
+        CrashPoint(name: "sync.rebuilt"),                   // the first sync of the PostgreSQL target written, state not recorded
+        CrashPoint(name: "sync.rebuilt", hit: 2),           // the same for the partitioned CSV sync
+        CrashPoint(name: "step.end", hit: 13),              // the last sync, before its ledger update
         CrashPoint(name: "run.report"),                     // everything written, before the run's end
         CrashPoint(name: "run.ended", afterEnd: true),      // after the run's end (the re-run is a second run)
     ]
@@ -79,6 +83,10 @@ enum CrashPoints {
         CrashPoint(name: "postgres.copy-row", hit: 700),
         CrashPoint(name: "postgres.committed"),
         CrashPoint(name: "postgres.batch-committed", hit: 2),
+        CrashPoint(name: "sync.batch-applied"),             // the change set's first batch (20 rows) in the PostgreSQL sync target
+        CrashPoint(name: "sync.applied"),                   // PostgreSQL sync target written, state not recorded
+        CrashPoint(name: "sync.partition-written"),         // one changed partition of the CSV sync rewritten
+        CrashPoint(name: "sync.applied", hit: 2),           // CSV sync written, state not recorded
         CrashPoint(name: "run.report"),
     ]
 }

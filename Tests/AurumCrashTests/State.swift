@@ -90,7 +90,9 @@ struct WorldState: Equatable {
                 rows.append(zip(kept, row).map { c, v in
                     if runCols.contains(c), case .integer(let r) = v { return "run\(logical[r] ?? -r)" }
                     return Self.render(v)
-                }.joined(separator: " | "))
+                }.joined(separator: " | ")
+                    // Sync targets are named and located by the world's own schema and folder.
+                    .replacingOccurrences(of: w.schema, with: "⟨schema⟩").replacingOccurrences(of: w.dir.path, with: "⟨dir⟩"))
             }
             warehouse[t] = [kept.joined(separator: " | ")] + rows.sorted()
         }

@@ -150,6 +150,8 @@ final class World {
                 table: \(schema).xref
                 data: xref
                 options: {key: [source, source_key], mode: upsert, batch_size: 500}
+              - {format: postgresql, connection: "\(Servers.pgConninfo)", table: \(schema).golden_sync, data: golden, sync: true, options: {batch_size: 20}}
+              - {format: csv, path: out/sync_by_city, data: golden, sync: true, partition: {by: city, type: category}}
             """)
     }
 

@@ -292,7 +292,7 @@ struct Reader {
 
     func output(_ n: ConfigNode) -> OutputSpec? {
         guard n.expectMapping() else { return nil }
-        n.checkKeys(["format", "path", "table", "partition", "connection", "auth", "options", "data"])
+        n.checkKeys(["format", "path", "table", "partition", "connection", "auth", "options", "data", "name", "sync", "key"])
         guard let f = n["format"]?.enumValue(OutputFormat.self, what: "output format") else {
             if n["format"] == nil { n.fail("missing 'format'") }
             return nil
@@ -307,6 +307,7 @@ struct Reader {
         var spec = OutputSpec(format: f, path: p.map { resolvePath($0, base: base) } ?? "", table: n["table"]?.string, location: n.path)
         spec.connection = conn
         if let d = n["data"]?.string { spec.data = d }
+        syncFields(n, &spec)
         if let a = n["auth"] { spec.credentials = credentials(a) }
         if let o = n["options"], o.expectMapping() { spec.options = Dictionary(o.pairs.map { ($0.0, $0.1.json) }, uniquingKeysWith: { $1 }) }
         if let part = n["partition"], part.expectMapping() {
@@ -496,7 +497,7 @@ struct Reader {
     }
 
     func outputConfig(_ o: ConfigNode) -> OutputSpec? {
-        o.checkKeys(["output_format", "output_destination", "partitioning"])
+        o.checkKeys(["output_format", "output_destination", "partitioning", "name", "sync", "key"])
         guard let fnode = o["output_format"], let f = fnode.string else { o.fail("missing 'output_format'"); return nil }
         guard let dest = o["output_destination"]?.string else { o.fail("missing 'output_destination'"); return nil }
         var spec: OutputSpec
@@ -536,7 +537,26 @@ struct Reader {
             p.checkKeys(["partition_by", "partition_type", "buckets"])
             spec.partition = partition(p, byKey: "partition_by", typeKey: "partition_type")
         }
+        syncFields(o, &spec)
         return spec
+    }
+
+    /// `name:`, `sync:` and `key:` of an output (both dialects).
+    func syncFields(_ n: ConfigNode, _ spec: inout OutputSpec) {
+        if let nm = n["name"] {
+            if let s = nm.string, !s.isEmpty, !s.contains(where: { $0.isWhitespace || $0.isNewline }) { spec.name = s }
+            else { nm.fail("an output name must be non-empty text without spaces") }
+        }
+        if let b = n["sync"] {
+            if let v = b.bool { spec.sync = v }
+        }
+        if let k = n["key"] {
+            if let list = k.stringList, !list.isEmpty, !list.contains(where: \.isEmpty) {
+                spec.key = list.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
+            } else {
+                k.fail("expected a column name or a list of column names")
+            }
+        }
     }
 
     // MARK: Checks across the whole catalog
@@ -630,6 +650,7 @@ struct Reader {
                 d.error(nil, o.location, "a sqlite output needs 'table'")
             }
         }
+        OutputNames.assign(&c, diagnostics: d)
     }
 }
 

@@ -194,4 +194,14 @@ public struct OutputSpec: Sendable {
     /// optionally naming the entity (`golden.customer`). Nil: golden records of the first entity
     /// when the catalog has entities, otherwise the integrated rows.
     public var data: String? = nil
+    /// The output's name, unique in the catalog (`name:`, or a default from what it writes: the
+    /// table, collection, key prefix or file name; see `OutputNames`). Used by `aurum sync
+    /// --target`, `aurum status` and `aurum reconcile`.
+    public var name: String = ""
+    /// Written by sync (only what changed since the last sync) instead of whole (`sync: true`).
+    public var sync: Bool = false
+    /// The key that identifies a row in the target, for sync and reconcile (`key:`; default
+    /// `golden_id` for golden records, `source, source_key` for xref, the integration's join key
+    /// for integrated rows). Empty when there is none.
+    public var key: [String] = []
 }

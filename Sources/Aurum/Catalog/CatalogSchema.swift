@@ -103,16 +103,29 @@ public enum CatalogSchema {
         "buckets": { "type": "integer", "minimum": 1, "maximum": 4096 } }
     },
     "output": {
-      "type": "object", "required": ["format", "path"], "additionalProperties": false,
+      "type": "object", "required": ["format"], "additionalProperties": false,
       "properties": {
         "format": { "enum": ["csv", "tsv", "json", "ndjson", "sqlite", "parquet", "excel", "postgresql", "mongodb", "redis"] },
         "path": { "type": "string" },
         "table": { "type": "string" },
         "partition": { "$ref": "#/$defs/partition" },
         "data": { "type": "string", "pattern": "^(integrated|golden|xref|pairs)(\\.[A-Za-z_][A-Za-z0-9_]*)?$",
-          "description": "What to write: integrated rows, or an entity's golden records, xref or scored pairs (golden.person)." }
+          "description": "What to write: integrated rows, or an entity's golden records, xref or scored pairs (golden.person)." },
+        "connection": { "type": "string", "description": "Connection string of a server target (postgresql, mongodb, redis)." },
+        "auth": { "type": "object", "additionalProperties": false, "properties": {
+          "username": { "type": "string" }, "password": { "type": "string" }, "api_key": { "type": "string" }, "token": { "type": "string" } } },
+        "options": { "type": "object", "description": "Connector-specific settings." },
+        "name": { "$ref": "#/$defs/outputName" },
+        "sync": { "$ref": "#/$defs/outputSync" },
+        "key": { "$ref": "#/$defs/outputKey" }
       }
     },
+    "outputName": { "type": "string", "pattern": "^\\S+$",
+      "description": "The output's name for aurum sync --target, status and reconcile; default: the table, collection, key prefix or file name." },
+    "outputSync": { "type": "boolean", "default": false,
+      "description": "Write only what changed since the target's last sync (upserts and deletes by key) instead of everything." },
+    "outputKey": { "$ref": "#/$defs/stringOrList",
+      "description": "The columns that identify a row in the target; default golden_id (golden), source, source_key (xref), the integration's join key (integrated)." },
     "standardizer": { "oneOf": [
       { "enum": ["trim", "lower", "upper", "fold_accents", "punctuation", "digits", "nickname", "email", "phone", "postcode", "date"] },
       { "type": "object", "additionalProperties": false, "properties": { "date": { "$ref": "#/$defs/stringOrList" }, "sql": { "type": "string" } } } ] },
@@ -200,7 +213,10 @@ public enum CatalogSchema {
           "output_destination": { "type": "string" },
           "partitioning": { "type": "object", "required": ["partition_by", "partition_type"], "additionalProperties": false, "properties": {
             "partition_by": { "type": "string" }, "partition_type": { "enum": ["date", "category", "hash"] },
-            "buckets": { "type": "integer", "minimum": 1, "maximum": 4096 } } } } }
+            "buckets": { "type": "integer", "minimum": 1, "maximum": 4096 } } },
+          "name": { "$ref": "#/$defs/outputName" },
+          "sync": { "$ref": "#/$defs/outputSync" },
+          "key": { "$ref": "#/$defs/outputKey" } } }
       }
     }
   }

@@ -82,11 +82,38 @@ public protocol TargetConnector: Sendable {
     func validate(_ spec: OutputSpec) -> [(String, String)]
     /// Writes every row; returns what to report as the output's path (secrets removed) and the row count.
     func write(_ spec: OutputSpec, rows: RowCursor) throws -> (path: String, rows: Int)
+    /// Sync: opens the target for keyed upserts and deletes by `key` (columns of `columns`).
+    /// Default: not supported (the error names the format).
+    func openSync(_ spec: OutputSpec, columns: [String], key: [String]) throws -> SyncSession
+    /// Sync `--full`: replaces the target's whole contents with `rows`, so it holds exactly them
+    /// (rows it held under other keys are gone). Default: `write`.
+    func rebuild(_ spec: OutputSpec, rows: RowCursor, key: [String]) throws -> (path: String, rows: Int)
 }
 
 extension TargetConnector {
     public func validate(_ spec: OutputSpec) -> [(String, String)] { [] }
     public var capabilities: ConnectorCapabilities { [] }
+    public func openSync(_ spec: OutputSpec, columns: [String], key: [String]) throws -> SyncSession {
+        throw AurumError(.output, "output format '\(spec.format.rawValue)' cannot be synced (no keyed upsert and delete)",
+                         at: "\(spec.location).sync", hint: "write it whole: remove sync: true")
+    }
+    public func rebuild(_ spec: OutputSpec, rows: RowCursor, key: [String]) throws -> (path: String, rows: Int) {
+        try write(spec, rows: rows)
+    }
+}
+
+/// A target opened for sync: keyed upserts and deletes, one batch at a time.
+///
+/// `apply` writes one batch and returns only when the target has acknowledged it (committed, where
+/// the target has transactions: PostgreSQL, SQLite, Redis MULTI/EXEC); sync records its state in
+/// the warehouse only after every batch returned. Upserts and deletes by key are idempotent, so a
+/// batch applied twice (after a crash before the state was recorded) leaves the same contents.
+public protocol SyncSession: AnyObject {
+    /// Inserts or replaces `upserts` (whole rows, aligned with the columns) and deletes the rows
+    /// whose key equals one of `deletes` (values aligned with the key columns).
+    func apply(upserts: [[Value]], deletes: [[Value]]) throws
+    /// Releases the connection; called exactly once, also after an error.
+    func close()
 }
 
 /// The connectors this process knows besides the built-in file and SQLite ones.

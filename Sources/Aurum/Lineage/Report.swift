@@ -81,6 +81,7 @@ enum Report {
             ("warehouse", .string(catalog.warehouse)),
             ("outputs", .array(outputs)),
         ]
+        if !state.syncs.isEmpty { fields.append(("sync", .array(state.syncs.map(\.json)))) }
         if !state.entities.isEmpty {
             let matching: [JSON] = state.entities.map { e in
                 guard case .object(var f) = e.match.json else { return e.match.json }

@@ -73,6 +73,7 @@ public enum Pipeline {
         var integration: IntegrationResult?
         var outputs: [(OutputSpec, String, Int)] = []
         var entities: [EntityOutcome] = []
+        var syncs: [SyncOutcome] = []
         var openStep: Int?
         var full = false
     }
@@ -162,6 +163,17 @@ public enum Pipeline {
             }
         }
         for out in catalog.outputs {
+            if out.sync {
+                // Published by sync: only what changed since the target's last sync.
+                let r: SyncOutcome = try step("sync:\(out.name)", warehouse, run, &state, observer) { _ in
+                    let r = try Syncer(catalog: catalog, warehouse: warehouse).sync(out, run: run, dataRun: run)
+                    let rows = r.counts.inserted + r.counts.updated + r.counts.unchanged
+                    return (r, rows, r.full ? rows : r.counts.changed)
+                }
+                state.outputs.append((out, r.location, r.counts.inserted + r.counts.updated + r.counts.unchanged))
+                state.syncs.append(r)
+                continue
+            }
             let (table, columns) = try dataset(for: out, catalog: catalog, integration: integration, db: db)
             let publisher = OutputPublisher(db: db, table: table, columns: columns)
             let rowsIn: Int

@@ -143,7 +143,7 @@ struct OutputPublisher {
         }
     }
 
-    private func makeWriter(_ format: OutputFormat, _ path: String, _ fileFormat: FileFormatConnector? = nil,
+    func makeWriter(_ format: OutputFormat, _ path: String, _ fileFormat: FileFormatConnector? = nil,
                             _ out: OutputSpec? = nil, _ profile: () throws -> [OutputColumn] = { [] }) throws -> RowFileWriter {
         if let fileFormat, let out { return try fileFormat.makeWriter(out, path: path, columns: try profile()) }
         switch format {
@@ -155,7 +155,7 @@ struct OutputPublisher {
     }
 
     /// What each output column holds over the whole table (for formats that declare column types).
-    private func columnProfile() throws -> [OutputColumn] {
+    func columnProfile() throws -> [OutputColumn] {
         guard !columns.isEmpty else { return [] }
         let kinds = try db.query("SELECT \(columns.map { "group_concat(DISTINCT typeof(\(sqlIdent($0))))" }.joined(separator: ", ")) FROM \(sqlIdent(table))")[0]
         return zip(columns, kinds).map { c, k in
@@ -242,7 +242,7 @@ struct OutputPublisher {
     }
 
     /// Sort key that groups rows of one partition together (in SQL, so rows stream in order).
-    private func partitionOrder(_ p: PartitionSpec, _ col: String) -> String {
+    func partitionOrder(_ p: PartitionSpec, _ col: String) -> String {
         switch p.type {
         case .category: return "CAST(\(sqlIdent(col)) AS TEXT)"
         case .date: return "parse_date(CAST(\(sqlIdent(col)) AS TEXT))"
@@ -250,7 +250,7 @@ struct OutputPublisher {
         }
     }
 
-    private func createDirectory(_ dir: String) throws {
+    func createDirectory(_ dir: String) throws {
         guard !dir.isEmpty else { return }
         do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
             throw AurumError(.output, "cannot create directory: \(error.localizedDescription)", at: dir)

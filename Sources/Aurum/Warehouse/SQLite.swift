@@ -127,9 +127,10 @@ public final class SQLiteDatabase: @unchecked Sendable {
         if let kind { try execute("DROP \(kind == "view" ? "VIEW" : "TABLE") \(sqlIdent(name))") }
     }
 
-    /// Whether `name` is a view.
+    /// Whether `name` is a view (of the database, or a temporary one).
     public func isView(_ name: String) throws -> Bool {
-        try scalar("SELECT 1 FROM sqlite_master WHERE type = 'view' AND name = ?", [.text(name)]) != nil
+        try scalar("SELECT 1 FROM sqlite_master WHERE type = 'view' AND name = ?1 UNION ALL SELECT 1 FROM sqlite_temp_master WHERE type = 'view' AND name = ?1",
+                   [.text(name)]) != nil
     }
 
     public func columns(of table: String) throws -> [String] {
