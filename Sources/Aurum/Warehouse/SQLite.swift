@@ -232,4 +232,22 @@ public final class SQLiteStatement {
     }
 
     public func row() -> [Value] { (0..<columnCount).map(column) }
+
+    /// Column `i` of the current row in place (text and blob bytes valid until the next step).
+    @inline(__always)
+    public func rawColumn(_ i: Int) -> RawField {
+        let c = Int32(i)
+        switch sqlite3_column_type(stmt, c) {
+        case SQLITE_INTEGER: return .integer(sqlite3_column_int64(stmt, c))
+        case SQLITE_FLOAT: return .real(sqlite3_column_double(stmt, c))
+        case SQLITE_TEXT:
+            // text before bytes: the documented order that reads the UTF-8 form's length.
+            let p = sqlite3_column_text(stmt, c)
+            return .text(UnsafeBufferPointer(start: p, count: p == nil ? 0 : Int(sqlite3_column_bytes(stmt, c))))
+        case SQLITE_BLOB:
+            let p = sqlite3_column_blob(stmt, c)
+            return .blob(UnsafeRawBufferPointer(start: p, count: p == nil ? 0 : Int(sqlite3_column_bytes(stmt, c))))
+        default: return .null
+        }
+    }
 }
