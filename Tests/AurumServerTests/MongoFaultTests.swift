@@ -6,13 +6,17 @@ import Aurum
 /// SecantusDB of the test's own (storage in a temporary directory, so a restart keeps what was written).
 @Suite(.enabled(if: Servers.mongo, "MongoDB server not reachable (set CI=true to fail instead)"), .serialized)
 struct MongoFaultTests {
-    static let rows = 200_000
+    /// SecantusDB upserts about 500-1,000 documents/s on this machine even with an index on the key
+    /// (and each upsert scans the collection without one), so 20,000 rows, not 200,000.
+    static let rows = 20_000
 
-    /// `write: upsert` keyed on `id`, unordered bulk writes of 1,000: the server is killed (SIGKILL)
+    /// `write: upsert` keyed on `id`, unordered bulk writes of 500: the server is killed (SIGKILL)
     /// mid-load; the run fails naming the server, the step records the documents acknowledged so far;
     /// after a restart, running again leaves exactly one document per row.
     @Test(.timeLimit(.minutes(8))) func serverKilledMidLoadThenRunAgain() throws {
         let mongo = try PrivateMongo()
+        // Not unique, so a duplicated document would show up in the check at the end.
+        try mongo.python("c.crm.customers.create_index('id')")
         let dir = TempDir()
         writeCustomers(dir, rows: Self.rows)
         let cat = dir.write("load.yaml", """
@@ -21,12 +25,12 @@ struct MongoFaultTests {
               - {name: customers, type: csv, path: customers.csv}
             outputs:
               - {format: mongodb, connection: "\(mongo.url)/crm?serverSelectionTimeoutMS=2000", table: customers,
-                 options: {write: upsert, key: id, batch: 1000}}
+                 options: {write: upsert, key: id, batch: 500}}
             """)
         let run = try AurumProcess(["run", cat, "--quiet"])
         // Kill once a few batches are in (so the failed step has a count to record).
         let started = waitUntil(240) {
-            !run.isRunning || (Int((try? mongo.python("print(c.crm.customers.estimated_document_count())")) ?? "0") ?? 0) >= 5_000
+            !run.isRunning || (Int((try? mongo.python("print(c.crm.customers.estimated_document_count())")) ?? "0") ?? 0) >= 2_000
         }
         let alive = run.isRunning
         if started && alive { mongo.kill() }
@@ -40,14 +44,14 @@ struct MongoFaultTests {
         let step = try #require(try ledger.failedStep())
         #expect(step.name == "output:mongodb")
         let written = try #require(step.recordsOut)
-        #expect(written >= 5_000 && written < Self.rows, "records_out \(written)")
+        #expect(written >= 1_500 && written < Self.rows, "records_out \(written)")
         #expect(step.error.contains("\(written) rows written in earlier batches"), "\(step.error)")
         try ledger.expectConsistent()
 
         try mongo.start()
         // What survived the kill: no more than the batches sent (the failed one may be partly in).
         let kept = Int(try mongo.python("print(c.crm.customers.count_documents({}))")) ?? -1
-        #expect(kept >= 0 && kept <= written + 1000, "documents \(kept), ledger \(written)")
+        #expect(kept >= 0 && kept <= written + 500, "documents \(kept), ledger \(written)")
 
         let again = try runAurum(["run", cat, "--quiet"])
         #expect(again.status == 0, "\(again.stderr)")
@@ -57,11 +61,11 @@ struct MongoFaultTests {
             k = c.crm.customers
             dup = list(k.aggregate([{'$group': {'_id': '$id', 'n': {'$sum': 1}}}, {'$match': {'n': {'$gt': 1}}}, {'$count': 'd'}]))
             agg = list(k.aggregate([{'$group': {'_id': None, 'lo': {'$min': '$id'}, 'hi': {'$max': '$id'}, 's': {'$sum': '$score'}}}]))[0]
-            d = k.find_one({'id': 123456})
+            d = k.find_one({'id': 12345})
             print(k.count_documents({}), len(k.distinct('id')), dup[0]['d'] if dup else 0, agg['lo'], agg['hi'], agg['s'], d['name'], d['score'])
             """)
         let expectedSum = (1...Self.rows).reduce(0) { $0 + $1 % 997 }
-        #expect(check == "\(Self.rows) \(Self.rows) 0 1 \(Self.rows) \(expectedSum) Name 123456 \(123456 % 997)")
+        #expect(check == "\(Self.rows) \(Self.rows) 0 1 \(Self.rows) \(expectedSum) Name 12345 \(12345 % 997)")
     }
 
     /// A server with `--auth`: a wrong password, for a source and for an output, fails with the

@@ -178,7 +178,13 @@ public final class SQLiteStatement {
         case .null: rc = sqlite3_bind_null(stmt, i)
         case .integer(let x): rc = sqlite3_bind_int64(stmt, i, x)
         case .real(let d): rc = sqlite3_bind_double(stmt, i, d)
-        case .text(let s): rc = sqlite3_bind_text(stmt, i, s, -1, SQLITE_TRANSIENT)
+        case .text(let s):
+            // The UTF-8 bytes with their length: no C-string copy of the String, no strlen.
+            var s = s
+            rc = s.withUTF8 { u in
+                guard let p = u.baseAddress, u.count > 0 else { return sqlite3_bind_text(stmt, i, "", 0, SQLITE_STATIC_DESTRUCTOR) }
+                return sqlite3_bind_text(stmt, i, UnsafeRawPointer(p).assumingMemoryBound(to: CChar.self), Int32(u.count), SQLITE_TRANSIENT)
+            }
         case .blob(let b):
             rc = b.withUnsafeBytes { sqlite3_bind_blob(stmt, i, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT) }
         }
