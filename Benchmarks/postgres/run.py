@@ -38,6 +38,15 @@ What it measures (each child process timed with os.wait4, wall clock, peak RSS o
      at 1M, so it touches about half the heap pages: a worst case for page-level I/O and WAL
      full-page images), "clustered" takes 11,000 consecutive keys (a fresh range per trial).
      Needs --small >= 10,000 x (2 x --runs + 1) rows (even) and 4/3 x 2 x --runs x 11,000 (clustered).
+  4. Redis and MongoDB: the same --rows CSV -> `aurum run` with a redis output (a hash per row under
+     a key template with a fresh prefix) and with a mongodb output (a fresh database, write mode
+     replace: drop + unordered insert_many of 1,000). Reported: rows/s of the whole run and of its
+     output step (run_steps), against a reference in the same run that writes the same rows:
+       - Redis: `redis-cli --pipe` of one HSET per row (RESP generated beforehand, not timed);
+       - MongoDB: pymongo (the SecantusDB venv's, AURUM_VENV) insert_many of 1,000 unordered
+         (documents built beforehand, not timed).
+     Ratio: reference rows/s / aurum output-step rows/s (lower is better; 1.0 = as fast).
+     The keys and the databases are removed afterwards. Best of --kv-runs (default 1).
 
 How to run (from /work/main, after `swift build -c release`):
     python3 Benchmarks/postgres/run.py [--rows 1000000] [--runs 3] [--bin .build/release/aurum] [--keep]
@@ -109,7 +118,8 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--bin", default=".build/release/aurum")
     ap.add_argument("--db", default="aurum_bench")
-    ap.add_argument("--only", default="load,snapshot,upsert")
+    ap.add_argument("--only", default="load,snapshot,upsert,redis,mongo")
+    ap.add_argument("--kv-runs", type=int, default=1, help="runs of the Redis and MongoDB benchmarks")
     ap.add_argument("--spread", default="even,clustered", help="upsert change sets: even, clustered or both")
     ap.add_argument("--keep", action="store_true")
     a = ap.parse_args()
@@ -228,11 +238,140 @@ def main():
                       + ", ".join(f"{t:.3f}" for t in runs))
             print(f"      ratio {a.rows:,} / {a.small:,} = {results[a.rows][path][0] / results[a.small][path][0]:.2f}  (should stay near 1)")
 
+    # ---------------------------------------------------------------- 4. Redis and MongoDB
+    if "redis" in only or "mongo" in only:
+        print(f"\n4. {a.rows:,} rows into Redis and into MongoDB (aurum run of the CSV; reference in the same run)")
+    if "redis" in only:
+        kv_redis(aurum, work, csv, a.rows, a.kv_runs)
+    if "mongo" in only:
+        kv_mongo(aurum, work, csv, a.rows, a.kv_runs)
+
     if not a.keep:
         shutil.rmtree(work)
         subprocess.run(["dropdb", "-h", SOCK, "--if-exists", db])
     else:
         print(f"\nkept {work} and database {db}")
+
+
+def read_csv_rows(csv_path):
+    import csv as csvmod
+    with open(csv_path, newline="", encoding="utf-8") as f:
+        r = csvmod.reader(f)
+        header = next(r)
+        return header, list(r)
+
+
+def output_step(warehouse):
+    q = ("SELECT (julianday(ended_at) - julianday(started_at)) * 86400 FROM run_steps "
+         "WHERE run_id = (SELECT max(run_id) FROM runs) AND name LIKE 'output:%'")
+    r = subprocess.run(["sqlite3", warehouse, q], capture_output=True, text=True)
+    return float(r.stdout.strip().splitlines()[-1])
+
+
+def kv_line(label, rows, t):
+    print(f"  {label:<44}: {t:7.2f} s  {rows / t:10,.0f} rows/s")
+
+
+def kv_redis(aurum, work, csv, n, runs):
+    import urllib.parse
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    u = urllib.parse.urlparse(url)
+    host, port, dbn = u.hostname or "127.0.0.1", str(u.port or 6379), (u.path.strip("/") or "0")
+    cli = ["redis-cli", "-h", host, "-p", port, "-n", dbn]
+    if not shutil.which("redis-cli"):
+        print("  (redis-cli not on PATH: Redis benchmark skipped)"); return
+    header, rows = read_csv_rows(csv)
+    ki = header.index("customer_id")
+    best_run, best_out, best_ref = None, None, None
+    for i in range(runs):
+        prefix = f"aurumbench:{os.getpid()}:{i}:"
+        cat = os.path.join(work, "redis.yaml")
+        with open(cat, "w") as f:
+            f.write("sources:\n  - {name: customers, type: csv, path: customers.csv}\n"
+                    f"outputs:\n  - {{format: redis, connection: \"{url}\", options: {{key: \"{prefix}a:{{customer_id}}\"}}}}\n")
+        wh = os.path.join(work, "redis.db"); rm(wh)
+        t = run_wait4([aurum, "run", cat, "--warehouse", wh, "--quiet"], cwd=work)[0]
+        to = output_step(wh)
+        # The same rows as HSET commands in RESP, for redis-cli --pipe.
+        resp = os.path.join(work, "redis.resp")
+        with open(resp, "wb") as f:
+            for r in rows:
+                args = [b"HSET", f"{prefix}p:{r[ki]}".encode()]
+                for h, v in zip(header, r):
+                    args += [h.encode(), v.encode()]
+                f.write(b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(x), x) for x in args))
+        tr = run_wait4(" ".join(cli) + f" --pipe < {resp}", shell=True)[0]
+        na = int(subprocess.run(cli + ["EVAL", "return #redis.call('KEYS', ARGV[1])", "0", f"{prefix}a:*"], capture_output=True, text=True).stdout.strip() or -1)
+        np_ = int(subprocess.run(cli + ["EVAL", "return #redis.call('KEYS', ARGV[1])", "0", f"{prefix}p:*"], capture_output=True, text=True).stdout.strip() or -1)
+        # Clean up in one pipe of UNLINKs.
+        with open(resp, "wb") as f:
+            for r in rows:
+                for side in (b"a", b"p"):
+                    k = f"{prefix}".encode() + side + b":" + r[ki].encode()
+                    f.write(b"*2\r\n$6\r\nUNLINK\r\n$%d\r\n%s\r\n" % (len(k), k))
+        subprocess.run(" ".join(cli) + f" --pipe < {resp} > /dev/null", shell=True)
+        if na != n or np_ != n:
+            sys.exit(f"redis benchmark: expected {n} keys each, aurum wrote {na}, redis-cli {np_}")
+        if best_out is None or to < best_out:
+            best_run, best_out = t, to
+        best_ref = tr if best_ref is None else min(best_ref, tr)
+    print("  Redis (hashes, one key per row):")
+    kv_line("aurum run (whole pipeline)", n, best_run)
+    kv_line("aurum output:redis step", n, best_out)
+    kv_line("redis-cli --pipe of HSET (reference)", n, best_ref)
+    print(f"  ratio aurum output step / redis-cli --pipe (time) = {best_out / best_ref:.2f}")
+
+
+def kv_mongo(aurum, work, csv, n, runs):
+    url = os.environ.get("MONGO_URL", "mongodb://127.0.0.1:27017").rstrip("/")
+    py = os.path.join(os.environ.get("AURUM_VENV", "/opt/aurum-venv"), "bin", "python")
+    if not os.path.exists(py):
+        print(f"  ({py} not found: MongoDB benchmark skipped)"); return
+    ref = os.path.join(work, "mongo_ref.py")
+    with open(ref, "w") as f:
+        f.write("""import csv, sys, time, pymongo
+url, db, path = sys.argv[1:4]
+with open(path, newline='', encoding='utf-8') as fh:
+    r = csv.reader(fh); header = next(r)
+    docs = [dict(zip(header, row)) for row in r]
+for d in docs: d['customer_id'] = int(d['customer_id'])
+c = pymongo.MongoClient(url, serverSelectionTimeoutMS=5000)
+k = c[db].customers
+k.drop()
+t0 = time.perf_counter()
+for i in range(0, len(docs), 1000):
+    k.insert_many(docs[i:i + 1000], ordered=False)
+t = time.perf_counter() - t0
+print(t, k.count_documents({}))
+c.drop_database(db)
+""")
+    best_run, best_out, best_ref = None, None, None
+    for i in range(runs):
+        db = f"aurumbench_{os.getpid()}_{i}"
+        cat = os.path.join(work, "mongo.yaml")
+        with open(cat, "w") as f:
+            f.write("sources:\n  - {name: customers, type: csv, path: customers.csv}\n"
+                    f"outputs:\n  - {{format: mongodb, connection: \"{url}/{db}\", table: customers}}\n")
+        wh = os.path.join(work, "mongo.db"); rm(wh)
+        t = run_wait4([aurum, "run", cat, "--warehouse", wh, "--quiet"], cwd=work)[0]
+        to = output_step(wh)
+        cnt = subprocess.run([py, "-c", f"import pymongo; c = pymongo.MongoClient('{url}'); print(c['{db}'].customers.count_documents({{}})); c.drop_database('{db}')"],
+                             capture_output=True, text=True)
+        r = subprocess.run([py, ref, url, db + "_ref", csv], capture_output=True, text=True)
+        if r.returncode != 0 or cnt.returncode != 0:
+            sys.exit(f"mongo benchmark failed: {r.stderr[-2000:]} {cnt.stderr[-2000:]}")
+        tr, nr = r.stdout.split()
+        na = int(cnt.stdout.strip())
+        if na != n or int(nr) != n:
+            sys.exit(f"mongo benchmark: expected {n} documents each, aurum wrote {na}, pymongo {nr}")
+        if best_out is None or to < best_out:
+            best_run, best_out = t, to
+        best_ref = float(tr) if best_ref is None else min(best_ref, float(tr))
+    print("  MongoDB (SecantusDB; one document per row):")
+    kv_line("aurum run (whole pipeline)", n, best_run)
+    kv_line("aurum output:mongodb step", n, best_out)
+    kv_line("pymongo insert_many x1000 (reference)", n, best_ref)
+    print(f"  ratio aurum output step / pymongo (time) = {best_out / best_ref:.2f}")
 
 
 def copy_escape(v):

@@ -174,7 +174,10 @@ public final class PostgresTable {
 
     /// Creates the table (inside the caller's transaction) or checks the existing one against the columns.
     func prepare(columns: [String], first: [[Value]]) throws -> Layout {
-        let kinds = Self.kinds(first, columns.count)
+        try prepare(columns: columns, kinds: Self.kinds(first, columns.count))
+    }
+
+    func prepare(columns: [String], kinds: [PostgresColumnKind]) throws -> Layout {
         if let existing = try existingColumns() {
             var names: [String] = []
             var missing: [String] = []
@@ -216,7 +219,12 @@ public final class PostgresTable {
 
     /// Before loading a later batch: widens columns this run created, checks existing ones.
     private func adapt(_ layout: inout Layout, _ rows: [[Value]]) throws {
-        let k = Self.kinds(rows, layout.names.count)
+        try adapt(&layout, kinds: Self.kinds(rows, layout.names.count))
+    }
+
+    /// The same for a batch whose value kinds are `k`; `beforeAlter` runs before the first ALTER
+    /// (an open COPY must end first).
+    private func adapt(_ layout: inout Layout, kinds k: [PostgresColumnKind], beforeAlter: () throws -> Void = {}) throws {
         if let existing = layout.existing {
             for (i, kind) in k.enumerated() where kind > layout.kinds[i] {
                 layout.kinds[i] = layout.kinds[i].merged(kind)
@@ -227,9 +235,11 @@ public final class PostgresTable {
             }
             return
         }
+        var altering = false
         for (i, kind) in k.enumerated() {
             let m = layout.kinds[i].merged(kind)
             if m != layout.kinds[i] {
+                if !altering && (layout.kinds[i] != .none || m != .text) { try beforeAlter(); altering = true }
                 // A NULL-only column was created as text; it takes any kind without altering if still text.
                 if layout.kinds[i] != .none {
                     let c = connection.quoteIdentifier(layout.names[i])
@@ -272,6 +282,91 @@ public final class PostgresTable {
         }
     }
 
+    /// Reads a cursor and encodes its rows as COPY text, a chunk at a time, noting the kinds of the
+    /// values in each chunk. A `RawRowCursor` is encoded from its fields in place (no `Value` per
+    /// field). Never reads the cursor again after it ended (a cursor over SQLite would start over).
+    final class CopyEncoder {
+        struct Chunk {
+            var bytes: [UInt8] = []
+            var kinds: [PostgresColumnKind]
+            var rows = 0
+        }
+        let rows: RowCursor
+        let raw: RawRowCursor?
+        let width: Int
+        let maxRows: Int
+        static let maxBytes = 262_144
+        private var ended = false
+        private var chunk: Chunk
+
+        init(_ rows: RowCursor, maxRows: Int) {
+            self.rows = rows
+            raw = rows as? RawRowCursor
+            width = rows.columns.count
+            self.maxRows = max(1, maxRows)
+            chunk = Chunk(kinds: Array(repeating: .none, count: width))
+            chunk.bytes.reserveCapacity(Self.maxBytes + 65_536)
+        }
+
+        /// The next chunk; `rows == 0` at the end.
+        func next() throws -> Chunk {
+            chunk.bytes.removeAll(keepingCapacity: true)
+            chunk.rows = 0
+            for i in 0..<width { chunk.kinds[i] = .none }
+            guard !ended else { return chunk }
+            if let raw { try fillRaw(raw) } else { try fillValues() }
+            return chunk
+        }
+
+        private func fillValues() throws {
+            while chunk.rows < maxRows && chunk.bytes.count < Self.maxBytes {
+                guard let r = try rows.next() else { ended = true; return }
+                for i in 0..<width {
+                    if i > 0 { chunk.bytes.append(9) }
+                    let v = i < r.count ? r[i] : .null
+                    chunk.kinds[i] = chunk.kinds[i].merged(.of(v))
+                    CopyText.encode(v, into: &chunk.bytes)
+                }
+                chunk.bytes.append(10)
+                chunk.rows += 1
+                FaultPoints.hit("postgres.copy-row")
+            }
+        }
+
+        private func fillRaw(_ raw: RawRowCursor) throws {
+            let width = self.width
+            var kinds = chunk.kinds
+            var out = chunk.bytes
+            chunk.bytes = []
+            defer { chunk.kinds = kinds; chunk.bytes = out }
+            while chunk.rows < maxRows && out.count < Self.maxBytes {
+                guard try raw.advance() else { ended = true; return }
+                for i in 0..<width {
+                    if i > 0 { out.append(9) }
+                    switch raw.field(i) {
+                    case .null:
+                        out.append(92); out.append(UInt8(ascii: "N"))
+                    case .integer(let x):
+                        if kinds[i] != .bigint { kinds[i] = kinds[i].merged(.bigint) }
+                        CopyText.appendInt(x, into: &out)
+                    case .real(let d):
+                        if kinds[i] != .double { kinds[i] = kinds[i].merged(.double) }
+                        CopyText.encode(.real(d), into: &out)
+                    case .text(let t):
+                        if kinds[i] != .text { kinds[i] = .text }
+                        CopyText.appendEscaped(t, into: &out)
+                    case .blob(let b):
+                        if kinds[i] != .bytea { kinds[i] = kinds[i].merged(.bytea) }
+                        CopyText.encode(.blob(Array(b)), into: &out)
+                    }
+                }
+                out.append(10)
+                chunk.rows += 1
+                FaultPoints.hit("postgres.copy-row")
+            }
+        }
+    }
+
     /// Reads a cursor in batches and never calls `next()` again after it returned nil (a cursor
     /// over SQLite would start over).
     final class Batches {
@@ -291,23 +386,43 @@ public final class PostgresTable {
         }
     }
 
-    /// Full replacement in one transaction: create or check, TRUNCATE, COPY every batch, COMMIT.
+    /// Full replacement in one transaction: create or check, TRUNCATE, COPY every row, COMMIT.
+    /// Rows are encoded in chunks of at most `batchSize` rows (and 256 KiB); the kinds of each chunk
+    /// are checked (or the created columns widened) before it is sent. One COPY stays open across
+    /// chunks unless a column must be altered, so the server parses while the next chunk is encoded.
     /// Returns the rows written. On any failure the table is left as it was (or not created): the
     /// error's `rowsCommitted` is 0 and its message says how many rows had been sent.
     @discardableResult
     public func replace(_ rows: RowCursor, batchSize: Int = 10_000) throws -> Int {
-        let batches = Batches(rows, batchSize)
+        let encoder = CopyEncoder(rows, maxRows: batchSize)
         var sent = 0
         do {
             return try connection.transaction {
-                var batch = try batches.next()
-                var layout = try prepare(columns: rows.columns, first: batch)
+                var chunk = try encoder.next()
+                var layout = try prepare(columns: rows.columns, kinds: chunk.kinds)
                 if layout.existing != nil { try connection.execute("TRUNCATE \(qname)", object: object) }
-                while !batch.isEmpty {
-                    if sent > 0 { try adapt(&layout, batch) }
-                    try copy(into: qname, columns: layout.names, rows: batch)
-                    sent += batch.count
-                    batch = try batches.next()
+                let sql = "COPY \(qname) (\(layout.names.map(connection.quoteIdentifier).joined(separator: ", "))) FROM STDIN"
+                var open = false
+                func end() throws {
+                    guard open else { return }
+                    open = false
+                    try connection.wrap(object, sql) { try connection.raw.endCopyIn() }
+                }
+                do {
+                    while chunk.rows > 0 {
+                        if sent > 0 { try adapt(&layout, kinds: chunk.kinds, beforeAlter: end) }
+                        if !open {
+                            try connection.wrap(object, sql) { try connection.raw.startCopyIn(sql) }
+                            open = true
+                        }
+                        try connection.wrap(object, sql) { try connection.raw.putCopyData(chunk.bytes) }
+                        sent += chunk.rows
+                        chunk = try encoder.next()
+                    }
+                    try end()
+                } catch {
+                    if open { try? connection.raw.endCopyIn(abort: "aborted by aurum") }
+                    throw error
                 }
                 return sent
             }

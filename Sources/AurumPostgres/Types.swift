@@ -286,6 +286,23 @@ enum CopyText {
         }
     }
 
+    /// Appends UTF-8 text in COPY text form (backslash, tab, newline and carriage return escaped).
+    @inline(__always)
+    static func appendEscaped(_ u: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        var plain = true
+        for c in u where c == 92 || c == 9 || c == 10 || c == 13 { plain = false; break }
+        if plain { out.append(contentsOf: u); return }
+        for c in u {
+            switch c {
+            case 92: out.append(92); out.append(92)
+            case 9: out.append(92); out.append(UInt8(ascii: "t"))
+            case 10: out.append(92); out.append(UInt8(ascii: "n"))
+            case 13: out.append(92); out.append(UInt8(ascii: "r"))
+            default: out.append(c)
+            }
+        }
+    }
+
     /// Appends one value in COPY text form (`\N` for NULL; bytea as `\\x…`).
     static func encode(_ v: Value, into out: inout [UInt8]) {
         switch v {
@@ -297,21 +314,7 @@ enum CopyText {
             else { out.append(contentsOf: d.description.utf8) }
         case .text(let s):
             var s = s
-            let plain: Bool? = s.withUTF8 { u in
-                for c in u where c == 92 || c == 9 || c == 10 || c == 13 { return false }
-                out.append(contentsOf: u)
-                return true
-            }
-            if plain == true { return }
-            for c in s.utf8 {
-                switch c {
-                case 92: out.append(92); out.append(92)
-                case 9: out.append(92); out.append(UInt8(ascii: "t"))
-                case 10: out.append(92); out.append(UInt8(ascii: "n"))
-                case 13: out.append(92); out.append(UInt8(ascii: "r"))
-                default: out.append(c)
-                }
-            }
+            s.withUTF8 { appendEscaped($0, into: &out) }
         case .blob(let b):
             let hex = Array("0123456789abcdef".utf8)
             out.append(92); out.append(92); out.append(UInt8(ascii: "x"))

@@ -214,3 +214,66 @@ struct MongoTestClient {
         client.close()
     }
 }
+
+/// A SecantusDB of the test's own on a free port, storing into a temporary directory (so a restart
+/// keeps the data, unlike `:memory:`). `kill()` ends it with SIGKILL; `start()` brings it back on the
+/// same port and storage. With `users`, it is started once without authentication to create them
+/// (root role, in `admin`), then restarted with `--auth`.
+final class PrivateMongo {
+    let port: Int
+    let storage = TempDir()
+    private var process: Process?
+    private let auth: Bool
+
+    init(users: [(String, String)] = []) throws {
+        port = freePort()
+        auth = !users.isEmpty
+        try launch(auth: false)
+        for (user, password) in users {
+            try python("c.admin.command('createUser', \(Self.literal(user)), pwd=\(Self.literal(password)), roles=['root'])")
+        }
+        if auth { kill(); try launch(auth: true) }
+    }
+    deinit { kill() }
+
+    var url: String { "mongodb://127.0.0.1:\(port)" }
+
+    func start() throws { try launch(auth: auth) }
+
+    private func launch(auth: Bool) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Servers.secantus)
+        p.arguments = ["-m", "secantus", "--host", "127.0.0.1", "--port", String(port),
+                       "--storage-path", storage.file("data"), "--log-level", "WARNING"] + (auth ? ["--auth"] : [])
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        process = p
+        guard waitUntil(30, { portAnswers("127.0.0.1", port) }) else {
+            kill()
+            throw TestSupportFailure("SecantusDB on port \(port) did not start (\(Servers.secantus))")
+        }
+    }
+
+    /// SIGKILL, then waits until the port is free.
+    func kill() {
+        guard let p = process else { return }
+        process = nil
+        if p.isRunning { Glibc.kill(p.processIdentifier, SIGKILL) }
+        p.waitUntilExit()
+        waitUntil(10) { !portAnswers("127.0.0.1", port) }
+    }
+
+    /// Runs Python with `c`, a pymongo client of this server (as `user` when given), and returns
+    /// what the snippet prints (it may `print(...)`).
+    @discardableResult
+    func python(_ snippet: String, user: (String, String)? = nil) throws -> String {
+        let cred = user.map { "username=\(Self.literal($0.0)), password=\(Self.literal($0.1)), authSource='admin', " } ?? ""
+        let script = "import pymongo\nc = pymongo.MongoClient('\(url)', \(cred)serverSelectionTimeoutMS=5000)\n\(snippet)\n"
+        let r = try runProcess(Servers.secantus, ["-c", script])
+        guard r.status == 0 else { throw TestSupportFailure("pymongo against port \(port) failed: \(r.stderr)") }
+        return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    private static func literal(_ s: String) -> String { "'" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'" }
+}

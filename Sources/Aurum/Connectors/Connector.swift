@@ -75,6 +75,26 @@ public protocol RowCursor: AnyObject {
     func next() throws -> [Value]?
 }
 
+/// One field of a cursor's current row, read in place: the text and blob bytes are valid only
+/// until the cursor moves (or the field is read again as another type).
+public enum RawField {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(UnsafeBufferPointer<UInt8>)
+    case blob(UnsafeRawBufferPointer)
+}
+
+/// A cursor that also hands out its current row's fields in place, so a bulk writer can encode
+/// them without a `Value` (and a `String`) per field. Use either `next()` or `advance()`/`field(_:)`
+/// for a whole read, not both.
+public protocol RawRowCursor: RowCursor {
+    /// Moves to the next row; false at the end (and then must not be called again).
+    func advance() throws -> Bool
+    /// Field `i` of the row `advance()` moved to.
+    func field(_ i: Int) -> RawField
+}
+
 public protocol TargetConnector: Sendable {
     var formats: [OutputFormat] { get }
     /// What this target can do (default: nothing beyond a full write).

@@ -18,7 +18,11 @@ enum Snapshotter {
                 }
                 read = try connected(connector, source, writer)
             }
-            return try writer.finish(rowsRead: read)
+            var result = try writer.finish(rowsRead: read)
+            if (source.type == .csv || source.type == .tsv) && result.rowsCarried == 0 && writer.csvNumberKinds.count == result.columns.count {
+                result.numberKinds = writer.csvNumberKinds
+            }
+            return result
         } catch {
             writer.abort()
             throw error
@@ -128,27 +132,67 @@ enum Snapshotter {
         try writer.addColumns(reader.columns)
         var index: [String: Int] = [:]
         for (i, c) in writer.columns.enumerated() { index[c] = i }
-        var known = reader.columns.count
-        while let item = try reader.next() {
-            switch item {
-            case .row(let values, let line):
-                if reader.columns.count > known {
-                    try writer.addColumns(Array(reader.columns[known...]))
-                    known = reader.columns.count
+        // The reader (the server's protocol, decoding) runs on a thread of its own while this one
+        // stages: batches of items, each with the columns the reader added while reading it.
+        let queue = BoundedQueue<ReadBatch>(capacity: 4)
+        let box = RowReaderBox(reader)
+        let known = reader.columns.count
+        let worker = WorkerThread(name: "aurum.read.\(source.name)") {
+            var known = known
+            do {
+                var ended = false
+                while !ended {
+                    var b = ReadBatch()
+                    b.items.reserveCapacity(ReadBatch.size)
+                    while b.items.count < ReadBatch.size {
+                        guard let item = try box.reader.next() else { ended = true; break }
+                        b.items.append(item)
+                    }
+                    let columns = box.reader.columns
+                    if columns.count > known { b.newColumns = Array(columns[known...]); known = columns.count }
+                    if !b.items.isEmpty || !b.newColumns.isEmpty, !queue.push(b) { return }
                 }
-                try writer.write(values: values, line: line)
-            case .fields(let fields, let line):
-                try writer.write(fields: fields, line: line, columnIndex: &index)
-            case .problem(let line, let reason, let raw):
-                try writer.quarantine(line: line, rule: "parse", reason: reason, raw: raw)
+                queue.close()
+            } catch {
+                queue.close(error: error)
             }
         }
+        defer { queue.close(); worker.join() }
+        while let batch = try queue.pop() {
+            // Rows gathered before a column appeared leave it NULL.
+            if !batch.newColumns.isEmpty { try writer.addColumns(batch.newColumns) }
+            for item in batch.items {
+                switch item {
+                case .row(let values, let line):
+                    try writer.write(values: values, line: line)
+                case .fields(let fields, let line):
+                    try writer.write(fields: fields, line: line, columnIndex: &index)
+                case .problem(let line, let reason, let raw):
+                    try writer.quarantine(line: line, rule: "parse", reason: reason, raw: raw)
+                }
+            }
+        }
+        worker.join()
         if let cursor {
             // Inside the snapshot's transaction: recorded only when the snapshot commits.
             try Watermarks.record(writer.db, run: writer.run, source: source.name, column: cursor,
                                   value: reader.watermark, rowsRead: reader.itemsRead)
         }
         return reader.itemsRead
+    }
+
+    /// Items read by a connector's reader thread, and the columns it added meanwhile.
+    struct ReadBatch: Sendable {
+        static let size = 1024
+        var items: [RowItem] = []
+        var newColumns: [String] = []
+    }
+
+    /// `@unchecked Sendable`: the reader is used by the reader thread only, from its start until
+    /// it is joined; this thread touches it before the start and after the join.
+    final class RowReaderBox: @unchecked Sendable {
+        let reader: RowReader
+        init(_ r: RowReader) { reader = r }
     }
 
     static func sqlite(_ source: SourceSpec, _ writer: StagingWriter) throws -> Int {

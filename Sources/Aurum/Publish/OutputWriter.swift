@@ -104,7 +104,7 @@ final class JSONFileWriter: RowFileWriter {
 }
 
 /// The integrated table's rows in order, for target connectors.
-final class TableCursor: RowCursor {
+final class TableCursor: RawRowCursor {
     let columns: [String]
     private let st: SQLiteStatement
     init(db: SQLiteDatabase, table: String, columns: [String]) throws {
@@ -115,6 +115,8 @@ final class TableCursor: RowCursor {
         guard try st.step() else { return nil }
         return (0..<columns.count).map(st.column)
     }
+    func advance() throws -> Bool { try st.step() }
+    func field(_ i: Int) -> RawField { st.rawColumn(i) }
 }
 
 /// Publishes the integrated table to one output: a file, a partitioned directory, or a SQLite table.

@@ -71,7 +71,9 @@ struct Preparer {
         let tokens = q.nullTokens.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" }.joined(separator: ", ")
         func isToken(_ id: String) -> String { "(typeof(\(id)) = 'text' AND trim(\(id)) IN (\(tokens)))" }
         var kinds = Array(repeating: Int64(0), count: cols.count)
-        if (source.type == .csv || source.type == .tsv) && !cols.isEmpty {
+        if (source.type == .csv || source.type == .tsv) && !cols.isEmpty && !q.nulls, let staged = snap.numberKinds, staged.count == cols.count {
+            kinds = staged  // typed while staging: the same answer as the scan below, without the pass
+        } else if (source.type == .csv || source.type == .tsv) && !cols.isEmpty {
             let list = cols.map { c -> String in
                 let id = sqlIdent(c)
                 return q.nulls ? "min(CASE WHEN \(isToken(id)) THEN 3 ELSE aurum_numkind(\(id)) END)" : "min(aurum_numkind(\(id)))"

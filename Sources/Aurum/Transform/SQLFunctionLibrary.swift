@@ -118,35 +118,38 @@ public enum SQLFunctionLibrary {
         case .blob: return 0
         case .text(let s):
             var s = s
-            return s.withUTF8 { u -> Int64 in
-                if u.isEmpty { return 3 }
-                var i = 0
-                if u[0] == UInt8(ascii: "-") { i = 1 }
-                let intStart = i
-                while i < u.count, u[i] >= 48, u[i] <= 57 { i += 1 }
-                let intDigits = i - intStart
-                if intDigits == 0 { return 0 }
-                if intDigits > 1 && u[intStart] == 48 { return 0 }
-                if i == u.count {
-                    if intDigits > 18 { return 0 }
-                    return (intDigits == 1 && u[intStart] == 48 && intStart == 1) ? 0 : 2
-                }
-                if u[i] == UInt8(ascii: ".") {
-                    i += 1
-                    let f = i
-                    while i < u.count, u[i] >= 48, u[i] <= 57 { i += 1 }
-                    if i == f { return 0 }
-                }
-                if i < u.count, u[i] == UInt8(ascii: "e") || u[i] == UInt8(ascii: "E") {
-                    i += 1
-                    if i < u.count, u[i] == UInt8(ascii: "-") || u[i] == UInt8(ascii: "+") { i += 1 }
-                    let e = i
-                    while i < u.count, u[i] >= 48, u[i] <= 57 { i += 1 }
-                    if i == e { return 0 }
-                }
-                return i == u.count ? 1 : 0
-            }
+            return s.withUTF8(numberKind(utf8:))
         }
+    }
+
+    /// `numberKind` of text given as UTF-8 bytes.
+    static func numberKind(utf8 u: UnsafeBufferPointer<UInt8>) -> Int64 {
+        if u.isEmpty { return 3 }
+        var i = 0
+        if u[0] == UInt8(ascii: "-") { i = 1 }
+        let intStart = i
+        while i < u.count, u[i] >= 48, u[i] <= 57 { i += 1 }
+        let intDigits = i - intStart
+        if intDigits == 0 { return 0 }
+        if intDigits > 1 && u[intStart] == 48 { return 0 }
+        if i == u.count {
+            if intDigits > 18 { return 0 }
+            return (intDigits == 1 && u[intStart] == 48 && intStart == 1) ? 0 : 2
+        }
+        if u[i] == UInt8(ascii: ".") {
+            i += 1
+            let f = i
+            while i < u.count, u[i] >= 48, u[i] <= 57 { i += 1 }
+            if i == f { return 0 }
+        }
+        if i < u.count, u[i] == UInt8(ascii: "e") || u[i] == UInt8(ascii: "E") {
+            i += 1
+            if i < u.count, u[i] == UInt8(ascii: "-") || u[i] == UInt8(ascii: "+") { i += 1 }
+            let e = i
+            while i < u.count, u[i] >= 48, u[i] <= 57 { i += 1 }
+            if i == e { return 0 }
+        }
+        return i == u.count ? 1 : 0
     }
 
     /// Sum or average of the arguments that are numbers (or text that reads as one); the first

@@ -179,7 +179,13 @@ public final class SQLiteStatement {
         case .null: rc = sqlite3_bind_null(stmt, i)
         case .integer(let x): rc = sqlite3_bind_int64(stmt, i, x)
         case .real(let d): rc = sqlite3_bind_double(stmt, i, d)
-        case .text(let s): rc = sqlite3_bind_text(stmt, i, s, -1, SQLITE_TRANSIENT)
+        case .text(let s):
+            // The UTF-8 bytes with their length: no C-string copy of the String, no strlen.
+            var s = s
+            rc = s.withUTF8 { u in
+                guard let p = u.baseAddress, u.count > 0 else { return sqlite3_bind_text(stmt, i, "", 0, SQLITE_STATIC_DESTRUCTOR) }
+                return sqlite3_bind_text(stmt, i, UnsafeRawPointer(p).assumingMemoryBound(to: CChar.self), Int32(u.count), SQLITE_TRANSIENT)
+            }
         case .blob(let b):
             rc = b.withUnsafeBytes { sqlite3_bind_blob(stmt, i, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT) }
         }
@@ -243,4 +249,22 @@ public final class SQLiteStatement {
 
     /// A column as an integer (SQLite's conversion: NULL is 0).
     @inline(__always) func columnInt(_ i: Int) -> Int64 { sqlite3_column_int64(stmt, Int32(i)) }
+
+    /// Column `i` of the current row in place (text and blob bytes valid until the next step).
+    @inline(__always)
+    public func rawColumn(_ i: Int) -> RawField {
+        let c = Int32(i)
+        switch sqlite3_column_type(stmt, c) {
+        case SQLITE_INTEGER: return .integer(sqlite3_column_int64(stmt, c))
+        case SQLITE_FLOAT: return .real(sqlite3_column_double(stmt, c))
+        case SQLITE_TEXT:
+            // text before bytes: the documented order that reads the UTF-8 form's length.
+            let p = sqlite3_column_text(stmt, c)
+            return .text(UnsafeBufferPointer(start: p, count: p == nil ? 0 : Int(sqlite3_column_bytes(stmt, c))))
+        case SQLITE_BLOB:
+            let p = sqlite3_column_blob(stmt, c)
+            return .blob(UnsafeRawBufferPointer(start: p, count: p == nil ? 0 : Int(sqlite3_column_bytes(stmt, c))))
+        default: return .null
+        }
+    }
 }

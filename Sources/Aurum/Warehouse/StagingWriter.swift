@@ -21,6 +21,10 @@ public struct SnapshotResult: Sendable {
     /// neither staged nor quarantined, but a `delete` in the change set when their key was staged
     /// before (included in `rowsRead`, not in `rowsStaged`).
     public var rowsDeleted: Int = 0
+
+    /// For a CSV/TSV snapshot: per column, the smallest `SQLFunctionLibrary.numberKind` of its staged
+    /// values, computed while staging (so typing the columns needs no second pass); nil otherwise.
+    public var numberKinds: [Int64]? = nil
 }
 
 /// Writes one source's rows into a fresh load table inside one transaction, then swaps it in as
@@ -50,6 +54,8 @@ final class StagingWriter {
     /// was not read again are carried over, so the snapshot stays the source's whole current state.
     var carryOver = false
     private var nextRid: Int64 = 1
+    /// Per column, the smallest number kind of the values staged by `write(_: CSVBatch)` (3 = none seen).
+    private(set) var csvNumberKinds: [Int64] = []
     /// Told the rows staged so far, every 65,536 rows.
     var progress: (Int) -> Void = { _ in }
     private var lastProgress = 0
@@ -196,6 +202,9 @@ final class StagingWriter {
         let rowsBefore = rowsDeleted
         let width = batch.width
         let base = Int32(StagedColumns.all.count)
+        if csvNumberKinds.count < width { csvNumberKinds += Array(repeating: 3, count: width - csvNumberKinds.count) }
+        var kinds = csvNumberKinds
+        defer { csvNumberKinds = kinds }
         try batch.bytes.withUnsafeBufferPointer { bytes in
             try batch.fieldEnds.withUnsafeBufferPointer { ends in
                 for r in 0..<batch.rowCount {
@@ -230,7 +239,12 @@ final class StagingWriter {
                     var start = first == 0 ? 0 : Int(ends[first - 1])
                     for c in 0..<width {
                         let end = Int(ends[first + c])
-                        st.bindText(bytes.baseAddress.map { $0 + start }, end - start, at: base + Int32(c) + 1)
+                        let p = bytes.baseAddress.map { $0 + start }
+                        st.bindText(p, end - start, at: base + Int32(c) + 1)
+                        if kinds[c] > 0 {
+                            let k = SQLFunctionLibrary.numberKind(utf8: UnsafeBufferPointer(start: p, count: end - start))
+                            if k < kinds[c] { kinds[c] = k }
+                        }
                         start = end
                     }
                     try st.step()
