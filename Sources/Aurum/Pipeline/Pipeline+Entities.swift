@@ -24,8 +24,11 @@ extension Pipeline {
                     let t1 = Date()
                     let g = try GoldenStage.build(entity: entity, records: records, clusters: m.clusters.clusters,
                                                   clusterCount: m.clusters.clusterCount, db: db, run: run)
+                    let t2 = Date()
+                    try GoldenVersions.record(entity: entity, run: run, db: db)
                     m.summary.seconds.insert(("build records", built), at: 0)
-                    m.summary.seconds.append(("golden records", Date().timeIntervalSince(t1)))
+                    m.summary.seconds.append(("golden records", t2.timeIntervalSince(t1)))
+                    m.summary.seconds.append(("golden versions", Date().timeIntervalSince(t2)))
                     return (EntityOutcome(match: m.summary, golden: g), records.count)
                 }
                 return (r.0, r.1, r.0.golden.goldenRecords)
