@@ -26,7 +26,8 @@ struct AurumCommand: ParsableCommand {
         abstract: "Master-data management and data migration: snapshot, transform, check, integrate, publish.",
         version: "0.1.0",
         subcommands: [Integrate.self, Run.self, Snapshot.self, Validate.self, Schema.self, Quarantine.self, Generate.self,
-                      Evaluate.self, Dedupe.self, Review.self, Explain.self, Changes.self, SyncTargets.self, Status.self, Reconcile.self]
+                      Evaluate.self, Dedupe.self, Review.self, Explain.self, Changes.self, SyncTargets.self, Status.self, Reconcile.self,
+                      Audit.self]
     )
 }
 

@@ -111,6 +111,7 @@ import Testing
             "xref": "SELECT * FROM xref ORDER BY entity, source, source_key",
             "golden_ids": "SELECT * FROM golden_ids ORDER BY entity, golden_id",
             "golden_events": "SELECT * FROM golden_events ORDER BY rowid",
+            "golden_versions": "SELECT * FROM golden_versions ORDER BY entity, golden_id, version",
             "match_pairs": "SELECT entity, source_l, key_l, source_r, key_r, weight, probability, status, levels FROM match_pairs ORDER BY entity, source_l, key_l, source_r, key_r",
             "ent_person": "SELECT source, source_key, given_name, family_name, dob, email, city FROM ent_person ORDER BY source, source_key",
         ]

@@ -36,8 +36,11 @@ extension Pipeline {
                     let t1 = Date()
                     let g = try GoldenStage.build(entity: entity, records: records, clusters: m.clusters.clusters,
                                                   clusterCount: m.clusters.clusterCount, db: db, run: run)
+                    let t2 = Date()
+                    try GoldenVersions.record(entity: entity, run: run, db: db)
                     m.summary.seconds.insert(("build records", built), at: 0)
-                    m.summary.seconds.append(("golden records", Date().timeIntervalSince(t1)))
+                    m.summary.seconds.append(("golden records", t2.timeIntervalSince(t1)))
+                    m.summary.seconds.append(("golden versions", Date().timeIntervalSince(t2)))
                     m.summary.reason = reason
                     let probabilistic = entity.match.mode != .deterministic
                     try MatchState(entity: entity.name, run: run, configHash: hash, modelRun: probabilistic ? run : nil, path: "full",
@@ -60,7 +63,10 @@ extension Pipeline {
         let (g, touched) = try GoldenStage.update(entity: entity, records: m.records, clusters: m.clusters.clusters,
                                                   clusterCount: m.clusters.clusterCount, previous: m.previous,
                                                   untouched: m.untouchedGolden, db: db, run: run)
-        m.summary.seconds.append(("golden records", Date().timeIntervalSince(t1)))
+        let t2 = Date()
+        try GoldenVersions.record(entity: entity, run: run, db: db, touched: Set(touched))
+        m.summary.seconds.append(("golden records", t2.timeIntervalSince(t1)))
+        m.summary.seconds.append(("golden versions", Date().timeIntervalSince(t2)))
         var next = previous
         next.run = run
         next.path = "incremental"
