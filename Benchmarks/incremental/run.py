@@ -11,13 +11,16 @@ and a second (incremental) run, in one process; prints both times, the ratio and
   5. `aurum run people.yaml --json` again: the incremental run.
 Per-step seconds come from the run ledger (run_steps); the matching step's phases from the report.
 
-The issue's incremental run includes a sync to PostgreSQL. Pass --sync-catalog-extra with a YAML
-snippet of outputs (e.g. a PostgreSQL target) to append to the catalog once `aurum sync` exists;
-without it, the figures are snapshot diff + transform + re-match + re-survive (+ the catalog's own
-outputs, none in people.yaml).
+The issue's incremental run includes a sync to PostgreSQL: by default the catalog gets a sync
+output of the golden records into a table of a fresh database (`--pg-database`, over the Unix
+socket `--pg-socket`; dropped and created by the script), so the full run writes every golden
+record there and the incremental run only what changed. `--no-postgres` leaves it out (then the
+figures are snapshot diff + transform + re-match + re-survive). --sync-catalog-extra appends
+another YAML snippet of outputs.
 
 Usage: python3 Benchmarks/incremental/run.py [--records 1000000] [--seed 42] [--change-seed 7]
-       [--bin .build/release/aurum] [--work DIR] [--keep] [--sync-catalog-extra FILE]
+       [--bin .build/release/aurum] [--work DIR] [--keep] [--no-postgres] [--pg-database NAME]
+       [--sync-catalog-extra FILE]
 """
 import argparse, csv, json, os, random, shutil, sqlite3, subprocess, sys, tempfile, time
 
@@ -107,7 +110,10 @@ def main():
     ap.add_argument("--bin", default=os.path.join(ROOT, ".build/release/aurum"))
     ap.add_argument("--work")
     ap.add_argument("--keep", action="store_true")
-    ap.add_argument("--sync-catalog-extra", help="YAML appended to the catalog (e.g. a PostgreSQL sync output)")
+    ap.add_argument("--sync-catalog-extra", help="YAML appended to the catalog (more outputs)")
+    ap.add_argument("--no-postgres", action="store_true", help="no PostgreSQL sync output")
+    ap.add_argument("--pg-database", default="aurum_bench_incremental")
+    ap.add_argument("--pg-socket", default="/var/run/postgresql")
     a = ap.parse_args()
     if not os.path.exists(a.bin):
         sys.exit(f"{a.bin} not found: run `swift build -c release --product aurum` first")
@@ -120,6 +126,12 @@ def main():
     print(f"generated {a.records:,} records in {time.perf_counter() - t0:.1f}s: {data}", file=sys.stderr)
     catalog = os.path.join(data, "people.yaml")
     shutil.copy(CATALOG, catalog)
+    if not a.no_postgres:
+        subprocess.run(["dropdb", "-h", a.pg_socket, "--if-exists", a.pg_database], check=True)
+        subprocess.run(["createdb", "-h", a.pg_socket, a.pg_database], check=True)
+        with open(catalog, "a") as f:
+            f.write(f"\noutputs:\n  - {{name: golden_pg, format: postgresql, connection: \"host={a.pg_socket} dbname={a.pg_database}\", "
+                    f"table: golden_person, data: golden, sync: true}}\n")
     if a.sync_catalog_extra:
         with open(catalog, "a") as f:
             f.write("\n" + open(a.sync_catalog_extra).read())
@@ -152,6 +164,13 @@ def main():
     print(f"\nfull run        {full_s:8.1f} s")
     print(f"incremental run {inc_s:8.1f} s")
     print(f"ratio           {inc_s / full_s:8.3f}  (target <= 0.10)")
+    if not a.no_postgres:
+        for r in (full, inc):
+            for o in r.get("sync", []):
+                print(f"  sync {json.dumps(o)}")
+        n = subprocess.run(["psql", "-h", a.pg_socket, "-d", a.pg_database, "-XAt", "-c", "SELECT count(*) FROM golden_person"],
+                           capture_output=True, text=True).stdout.strip()
+        print(f"PostgreSQL golden_person rows after the incremental run: {n}")
     if not a.keep and not a.work:
         shutil.rmtree(work)
     else:

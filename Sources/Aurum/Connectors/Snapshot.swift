@@ -158,12 +158,19 @@ enum Snapshotter {
             }
         }
         defer { queue.close(); worker.join() }
+        // Columns the reader added, applied before the next `.row` (rows gathered before a column
+        // appeared leave it NULL). A `.fields` record adds its own new names, so columns that only
+        // such records brought are not added twice.
+        var pending: [String] = []
         while let batch = try queue.pop() {
-            // Rows gathered before a column appeared leave it NULL.
-            if !batch.newColumns.isEmpty { try writer.addColumns(batch.newColumns) }
+            pending += batch.newColumns
             for item in batch.items {
                 switch item {
                 case .row(let values, let line):
+                    if !pending.isEmpty {
+                        try writer.addColumns(pending)
+                        pending.removeAll()
+                    }
                     try writer.write(values: values, line: line)
                 case .fields(let fields, let line):
                     try writer.write(fields: fields, line: line, columnIndex: &index)
