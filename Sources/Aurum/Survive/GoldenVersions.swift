@@ -139,7 +139,7 @@ extension GoldenVersions {
                 """)
             try open.bind([.text(entity)])
             while try open.step() {
-                openIds.append(open.int(0)); openHashes.append(open.int(1)); openRows.append(open.int(2))
+                openIds.append(open.columnInt(0)); openHashes.append(open.columnInt(1)); openRows.append(open.columnInt(2))
             }
 
             let writer = try Writer(entity: entity, attributes: attributes, run: run, db: db)
@@ -163,7 +163,7 @@ extension GoldenVersions {
                 let width = Int32(attributes.count)
                 var members: [(String, String)] = []
                 while try golden.step() {
-                    let id = golden.int(0)
+                    let id = golden.columnInt(0)
                     summary.compared += 1
                     while o < openIds.count && openIds[o] < id {
                         try end(openIds[o], row: openRows[o], writer)
@@ -186,11 +186,11 @@ extension GoldenVersions {
                         }
                     }
                     while more {
-                        let x = xref.int(0)
+                        let x = xref.columnInt(0)
                         if x > id { break }
                         if x == id {
-                            xref.withText(1) { s in xref.withText(2) { k in hash.addMember(source: s, key: k) } }
-                            if !hasOpen { members.append((xref.text(1), xref.text(2))) }
+                            _ = xref.withColumnText(1) { s in xref.withColumnText(2) { k in hash.addMember(source: s, key: k) } }
+                            if !hasOpen { members.append((xref.columnText(1), xref.columnText(2))) }
                         }
                         more = try xref.step()
                     }
@@ -280,7 +280,7 @@ extension GoldenVersions {
                 for (s, k) in [(d[0], d[1]), (d[2], d[3])] {
                     guard let s = s.textValue, let k = k.textValue, refs.insert(s + ":" + k).inserted else { continue }
                     try lookup.bind([.text(entity), .text(s), .text(k)])
-                    if try lookup.step() { decidedIds.insert(lookup.int(0)) }
+                    if try lookup.step() { decidedIds.insert(lookup.columnInt(0)) }
                     lookup.reset()
                 }
             }
@@ -311,17 +311,17 @@ extension GoldenVersions {
             var sorted = true
             var last: Int64 = .min
             while try st.step() {
-                let id = st.int(0)
+                let id = st.columnInt(0)
                 guard id >= 0 else { continue }
                 if Int(id) >= sums.count { grow(Int(id)) }
                 var h = ContentHash(seed: FNV1a())
-                st.withText(1) { s in st.withText(2) { k in h.addMember(source: s, key: k) } }
+                _ = st.withColumnText(1) { s in st.withColumnText(2) { k in h.addMember(source: s, key: k) } }
                 sums[Int(id)] &+= h.members
                 counts[Int(id)] += 1
                 if !hasOpen[Int(id)] {
                     if id < last { sorted = false }
                     last = id
-                    pending.append((id, st.text(1), st.text(2)))
+                    pending.append((id, st.columnText(1), st.columnText(2)))
                 }
             }
             if !sorted { pending.sort { $0.id < $1.id } }
@@ -354,7 +354,7 @@ extension GoldenVersions {
             var list = given ?? []
             if given == nil {
                 members.bindInt(id, at: 2)
-                while try members.step() { list.append((members.text(0), members.text(1))) }
+                while try members.step() { list.append((members.columnText(0), members.columnText(1))) }
                 members.resetKeepingBindings()
             }
             list.sort { a, b in
@@ -415,19 +415,6 @@ extension GoldenVersions {
 }
 
 extension SQLiteStatement {
-    @inline(__always) func int(_ i: Int32) -> Int64 { sqlite3_column_int64(stmt, i) }
-
-    func text(_ i: Int32) -> String {
-        guard let p = sqlite3_column_text(stmt, i) else { return "" }
-        return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, i))), as: UTF8.self)
-    }
-
-    /// The bytes of a text column, valid inside `body` only.
-    func withText<R>(_ i: Int32, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        let p = sqlite3_column_text(stmt, i)
-        return body(UnsafeRawBufferPointer(start: p, count: p == nil ? 0 : Int(sqlite3_column_bytes(stmt, i))))
-    }
-
     /// Adds a column's storage class and raw bytes to a hash, without building a `Value`.
     func hashColumn(_ i: Int32, into h: inout FNV1a) {
         let type = sqlite3_column_type(stmt, i)
@@ -440,7 +427,7 @@ extension SQLiteStatement {
             var x = sqlite3_column_double(stmt, i).bitPattern
             withUnsafeBytes(of: &x) { h.add($0) }
         case SQLITE_TEXT:
-            withText(i) { h.add($0) }
+            _ = withColumnText(Int(i)) { h.add($0) }
         case SQLITE_BLOB:
             if let p = sqlite3_column_blob(stmt, i) { h.add(UnsafeRawBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, i)))) }
         default:

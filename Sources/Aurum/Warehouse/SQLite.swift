@@ -250,6 +250,9 @@ public final class SQLiteStatement {
     /// A column as an integer (SQLite's conversion: NULL is 0).
     @inline(__always) func columnInt(_ i: Int) -> Int64 { sqlite3_column_int64(stmt, Int32(i)) }
 
+    /// A column as text ("" for NULL), decoded straight from its UTF-8 bytes.
+    func columnText(_ i: Int) -> String { withColumnText(i) { String(decoding: $0, as: UTF8.self) } ?? "" }
+
     /// Column `i` of the current row in place (text and blob bytes valid until the next step).
     @inline(__always)
     public func rawColumn(_ i: Int) -> RawField {
