@@ -138,14 +138,7 @@ struct IncrementalMatcher {
             try add.step(); add.resetKeepingBindings()
         }
         for (h, g) in groups { counts[ruleOf[h]!] += Blocker.groupPairs(g.lazy.map(\.src), spec.linkType) }
-        let total = counts.reduce(0, +)
-        if total > spec.pairBudget {
-            let worst = counts.enumerated().max { $0.element < $1.element }!
-            let listing = zip(rules, counts).map { "\($0.description): \($1)" }.joined(separator: "; ")
-            throw AurumError(.matching, "the blocking rules would produce \(total) candidate pairs, over the pair budget of \(spec.pairBudget) (\(listing))",
-                             at: "\(spec.location).blocking",
-                             hint: "rule '\(rules[worst.offset].description)' produces \(worst.element): add a key to it, or raise match.pair_budget")
-        }
+        try Matcher.checkPairBudget(rules: rules, counts: counts, spec: spec)
 
         // Candidates: each new record with every record sharing one of its keys.
         func allowed(_ a: Int32, _ b: Int32) -> Bool {

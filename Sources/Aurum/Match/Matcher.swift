@@ -109,14 +109,7 @@ struct Matcher {
         let blocker = try Blocker(rules: rules, linkType: spec.linkType, records: records, db: db, table: table, location: loc)
         lap("blocking keys")
         let counts = blocker.pairCounts()
-        let total = counts.reduce(0, +)
-        if total > spec.pairBudget {
-            let worst = counts.enumerated().max { $0.element < $1.element }!
-            let listing = zip(rules, counts).map { "\($0.description): \($1)" }.joined(separator: "; ")
-            throw AurumError(.matching, "the blocking rules would produce \(total) candidate pairs, over the pair budget of \(spec.pairBudget) (\(listing))",
-                             at: "\(loc).blocking",
-                             hint: "rule '\(rules[worst.offset].description)' produces \(worst.element): add a key to it, or raise match.pair_budget")
-        }
+        try Self.checkPairBudget(rules: rules, counts: counts, spec: spec)
         observer.note("\(entity.name): blocking " + zip(rules, counts).map { "[\($0.description)] \($1)" }.joined(separator: ", "))
         let (left, right, perRule) = blocker.pairs()
         lap("candidate pairs")
@@ -246,6 +239,18 @@ struct Matcher {
     }
 
     /// Pairs the link type allows among all records (the population the prior is a share of).
+    /// Refuses blocking rules whose candidate pairs (`counts[i]` for `rules[i]`) exceed the pair
+    /// budget, naming every rule's count and the worst rule. The full and incremental paths both.
+    static func checkPairBudget(rules: [BlockingRule], counts: [Int], spec: MatchSpec) throws {
+        let total = counts.reduce(0, +)
+        guard total > spec.pairBudget else { return }
+        let worst = counts.enumerated().max { $0.element < $1.element }!
+        let listing = zip(rules, counts).map { "\($0.description): \($1)" }.joined(separator: "; ")
+        throw AurumError(.matching, "the blocking rules would produce \(total) candidate pairs, over the pair budget of \(spec.pairBudget) (\(listing))",
+                         at: "\(spec.location).blocking",
+                         hint: "rule '\(rules[worst.offset].description)' produces \(worst.element): add a key to it, or raise match.pair_budget")
+    }
+
     func comparablePairs() -> Double {
         var perSource = [Double](repeating: 0, count: records.sources.count)
         for s in records.source { perSource[Int(s)] += 1 }
