@@ -240,8 +240,8 @@ public struct Syncer {
         defer { try? db.execute("DROP TABLE IF EXISTS \(Self.diffTable)") }
         if reason != nil {
             // 1. Write the target whole.
-            let loc = try rebuild(out, ds)
-            outcome.location = loc
+            // (The outcome keeps `location(out)`, as a change-only sync reports it.)
+            try rebuild(out, ds)
             FaultPoints.hit("sync.rebuilt")
             // 2. Record the state: every row.
             try record(out, ds, run: run, dataRun: dataRun, counts: outcome.counts, full: true)
@@ -270,16 +270,16 @@ public struct Syncer {
     }
 
     /// Writes every row of the dataset to the target, replacing what it held.
-    func rebuild(_ out: OutputSpec, _ ds: SyncDataset) throws -> String {
+    func rebuild(_ out: OutputSpec, _ ds: SyncDataset) throws {
         if FileSync.handles(out.format) || out.format == .sqlite {
-            let path = try OutputPublisher(db: db, table: ds.table, columns: ds.columns).publish(out).path
+            _ = try OutputPublisher(db: db, table: ds.table, columns: ds.columns).publish(out)
             if out.format == .sqlite { try SQLiteSyncSession.ensureKeyIndex(out, ds.key) }
-            return path
+            return
         }
         guard let c = ConnectorRegistry.shared.target(out.format) else {
             throw AurumError(.output, "output format '\(out.format.rawValue)' is not supported by this build", at: out.location)
         }
-        return try c.rebuild(out, rows: TableCursor(db: db, table: ds.table, columns: ds.columns), key: ds.key).path
+        _ = try c.rebuild(out, rows: TableCursor(db: db, table: ds.table, columns: ds.columns), key: ds.key)
     }
 
     /// Applies the diff to the target: upserts and deletes in batches of `options.batch_size`
