@@ -327,6 +327,23 @@ public final class MongoWriter {
         return total
     }
 
+    /// Keyed upsert of rows read one batch at a time from `next` (nil at the end), so memory
+    /// holds one batch, not the output; returns the documents matched or upserted.
+    public func upsert(columns: [String], next: () throws -> [Value]?) throws -> Int {
+        var total = 0
+        var rows: [[Value]] = []
+        rows.reserveCapacity(batch)
+        while true {
+            rows.removeAll(keepingCapacity: true)
+            while rows.count < batch, let row = try next() { rows.append(row) }
+            if rows.isEmpty { break }
+            let r = try upsert(columns: columns, rows: rows)
+            total += r.matched + r.upserted
+            if rows.count < batch { break }
+        }
+        return total
+    }
+
     /// Keyed delete: removes the document matching each key (values aligned with `options.key`);
     /// returns how many were deleted.
     @discardableResult
@@ -398,10 +415,7 @@ struct MongoTargetConnector: TargetConnector {
         do {
             switch mode {
             case "upsert":
-                var all: [[Value]] = []
-                while let r = try rows.next() { all.append(r) }
-                let r = try w.upsert(columns: rows.columns, rows: all)
-                n = r.matched + r.upserted
+                n = try w.upsert(columns: rows.columns) { try rows.next() }
             case "append":
                 n = try w.insert(columns: rows.columns) { try rows.next() }
             default:
