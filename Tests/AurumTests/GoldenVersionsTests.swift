@@ -5,47 +5,9 @@ import Testing
 /// Golden record versions: a run sequence with a source change, a merge, a split, a steward
 /// decision and a retirement; the state at every past run; `aurum audit golden`.
 @Suite struct GoldenVersionsTests {
-    static let crm = """
-        id,first_name,last_name,birth_date,email
-        C1,William,Smith,1980-02-03,bill@example.com
-        C2,Bill,Smith,1980-02-03,
-        C3,Maria,Garcia,1975-11-30,maria@example.com
-        C4,Mario,Garcia,1975-11-30,mario@example.com
-        C5,Anne,Lee,1985-07-04,anne@example.com
-
-        """
-    static let shop = """
-        cust,given,surname,dob,mail
-        S1,Wiliam,Smith,03/02/1980,BILL@EXAMPLE.COM
-        S2,Maria,García,30/11/1975,maria@example.com
-        S3,Ann,Lee,04/07/1985,ann.lee@example.net
-
-        """
-    static let catalog = """
-        version: 1
-        sources:
-          - {name: crm, type: csv, path: crm.csv, key: id}
-          - {name: shop, type: csv, path: shop.csv, key: cust}
-        entities:
-          person:
-            attributes:
-              given_name: [trim, lower, fold_accents, nickname]
-              family_name: [trim, lower, fold_accents]
-              dob: {type: date}
-              email: [email]
-            sources:
-              crm: {given_name: first_name, family_name: last_name, dob: birth_date, email: email}
-              shop: {given_name: given, family_name: surname, dob: "parse_date(dob, '%d/%m/%Y')", email: mail}
-            match:
-              blocking: [[family_name]]
-              comparisons:
-                given_name: {levels: [exact, {jaro_winkler: 0.9}], m: [0.85, 0.1, 0.05], u: [0.02, 0.03, 0.95]}
-                dob: {levels: [exact], m: [0.95, 0.05], u: [0.001, 0.999]}
-                email: {levels: [exact], m: [0.7, 0.3], u: [0.0001, 0.9999]}
-              prior: 0.2
-              thresholds: {link: 0.999, review: 0.3}
-
-        """
+    // MatchingTests' two sources and its hand-set model.
+    static let crm = MatchingTests.crm, shop = MatchingTests.shop
+    static let catalog = MatchingTests.catalog(match: MatchingTests.handSet)
 
     /// The golden table after each run: golden_id, then the attributes.
     typealias Captured = [Int64: [[Value]]]
