@@ -7,13 +7,8 @@ import AurumPostgres
 /// The PostgreSQL server the harness writes to, from the environment `scripts/test.sh` sets. When it
 /// does not answer the suite is skipped with the reason, except under CI, where it runs and fails.
 enum Servers {
-    static let env = ProcessInfo.processInfo.environment
-    static let ci = ["true", "1", "yes"].contains((env["CI"] ?? "").lowercased())
-    static let pgHost = env["PGHOST"] ?? "/var/run/postgresql"
-    static let pgPort = env["PGPORT"] ?? "5432"
-    static let pgUser = env["PGUSER"] ?? "root"
-    static let pgDatabase = env["PGDATABASE"] ?? pgUser
-    static var pgConninfo: String { "host=\(pgHost) port=\(pgPort) dbname=\(pgDatabase) user=\(pgUser)" }
+    static var ci: Bool { TestServers.ci }
+    static var pgConninfo: String { TestServers.pgConninfo }
     static let pgReachable: Bool = (try? PostgresConnection.with(pgConninfo) { _ in }) != nil
     static var pg: Bool { pgReachable || ci }
 }

@@ -8,16 +8,16 @@ import AurumPostgres
 /// /var/run/postgresql, port 5432, user root, database = user). When it is unreachable the tests
 /// are skipped, except when CI is set: then they run and fail on the connection error.
 enum PG {
-    static let env = ProcessInfo.processInfo.environment
-    static let host = env["PGHOST"] ?? "/var/run/postgresql"
-    static let port = env["PGPORT"] ?? "5432"
-    static let user = env["PGUSER"] ?? "root"
-    static let database = env["PGDATABASE"] ?? user
+    static var env: [String: String] { TestServers.env }
+    static var host: String { TestServers.pgHost }
+    static var port: String { TestServers.pgPort }
+    static var user: String { TestServers.pgUser }
+    static var database: String { TestServers.pgDatabase }
     /// The password for TCP tests (the server script sets it; `scripts/servers/postgres.sh`).
-    static let password = env["PGPASSWORD"] ?? "aurum-test"
-    static var ci: Bool { ["true", "1", "yes"].contains((env["CI"] ?? "").lowercased()) }
+    static var password: String { TestServers.pgPassword }
+    static var ci: Bool { TestServers.ci }
 
-    static var conninfo: String { "host=\(host) port=\(port) dbname=\(database) user=\(user)" }
+    static var conninfo: String { TestServers.pgConninfo }
 
     static let reachable: Bool = {
         do { try PostgresConnection.with(conninfo) { _ in }; return true } catch { return false }

@@ -8,24 +8,24 @@ import AurumPostgres
 /// The servers these tests run `aurum` against, from the environment `scripts/test.sh` sets. A
 /// server that does not answer skips its tests with the reason, except under CI, where they run and fail.
 enum Servers {
-    static let env = ProcessInfo.processInfo.environment
-    static let ci = ["true", "1", "yes"].contains((env["CI"] ?? "").lowercased())
+    static var env: [String: String] { TestServers.env }
+    static var ci: Bool { TestServers.ci }
 
     // PostgreSQL: the Unix socket for the test's own session; TCP (with PGPASSWORD) where a password matters.
-    static let pgHost = env["PGHOST"] ?? "/var/run/postgresql"
-    static let pgPort = env["PGPORT"] ?? "5432"
-    static let pgUser = env["PGUSER"] ?? "root"
-    static let pgDatabase = env["PGDATABASE"] ?? pgUser
-    static let pgPassword = env["PGPASSWORD"] ?? "aurum-test"
-    static var pgConninfo: String { "host=\(pgHost) port=\(pgPort) dbname=\(pgDatabase) user=\(pgUser)" }
+    static var pgHost: String { TestServers.pgHost }
+    static var pgPort: String { TestServers.pgPort }
+    static var pgUser: String { TestServers.pgUser }
+    static var pgDatabase: String { TestServers.pgDatabase }
+    static var pgPassword: String { TestServers.pgPassword }
+    static var pgConninfo: String { TestServers.pgConninfo }
     static let pgReachable: Bool = (try? PostgresConnection.with(pgConninfo) { _ in }) != nil
     static var pg: Bool { pgReachable || ci }
 
-    static let redisURL = env["REDIS_URL"] ?? "redis://127.0.0.1:6379/0"
+    static var redisURL: String { TestServers.redisURL }
     static let redisServer = "/usr/bin/redis-server"
     static var redis: Bool { FileManager.default.isExecutableFile(atPath: redisServer) || ci }
 
-    static let mongoURL = (env["MONGO_URL"] ?? "mongodb://127.0.0.1:27017").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+    static var mongoURL: String { TestServers.mongoURL }
     static let secantus = (env["AURUM_VENV"] ?? "/opt/aurum-venv") + "/bin/python"
     static let mongoReachable: Bool = {
         guard let u = URL(string: mongoURL), let h = u.host else { return false }

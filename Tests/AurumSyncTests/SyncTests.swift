@@ -222,10 +222,9 @@ import Testing
     }
 
     enum Env {
-        static let e = ProcessInfo.processInfo.environment
-        static let pg = "host=\(e["PGHOST"] ?? "/var/run/postgresql") port=\(e["PGPORT"] ?? "5432") dbname=\(e["PGDATABASE"] ?? e["PGUSER"] ?? "root") user=\(e["PGUSER"] ?? "root")"
-        static let redis = e["REDIS_URL"] ?? "redis://127.0.0.1:6379/0"
-        static let mongo = (e["MONGO_URL"] ?? "mongodb://127.0.0.1:27017").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        static var pg: String { TestServers.pgConninfo }
+        static var redis: String { TestServers.redisURL }
+        static var mongo: String { TestServers.mongoURL }
     }
 
     func sync(_ f: Fixture) throws -> SyncOutcome { try #require(try Syncer.run(try f.catalog()).first) }

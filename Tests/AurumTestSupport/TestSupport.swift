@@ -115,3 +115,20 @@ public enum Repo {
 public func runAurum(_ args: [String], cwd: String? = nil, env: [String: String] = [:]) throws -> ProcessResult {
     try runProcess(Repo.binary, args, cwd: cwd, env: env)
 }
+
+/// The servers the integration tests talk to, from the environment `scripts/test.sh` sets, and
+/// whether this is CI (where a server that does not answer fails its tests instead of skipping them).
+/// PostgreSQL: the Unix socket by default (no password); `pgPassword` for tests over TCP.
+public enum TestServers {
+    public static let env = ProcessInfo.processInfo.environment
+    public static let ci = ["true", "1", "yes"].contains((env["CI"] ?? "").lowercased())
+    public static let pgHost = env["PGHOST"] ?? "/var/run/postgresql"
+    public static let pgPort = env["PGPORT"] ?? "5432"
+    public static let pgUser = env["PGUSER"] ?? "root"
+    public static let pgDatabase = env["PGDATABASE"] ?? pgUser
+    public static let pgPassword = env["PGPASSWORD"] ?? "aurum-test"
+    /// libpq keyword form of the test server.
+    public static var pgConninfo: String { "host=\(pgHost) port=\(pgPort) dbname=\(pgDatabase) user=\(pgUser)" }
+    public static let redisURL = env["REDIS_URL"] ?? "redis://127.0.0.1:6379/0"
+    public static let mongoURL = (env["MONGO_URL"] ?? "mongodb://127.0.0.1:27017").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+}
