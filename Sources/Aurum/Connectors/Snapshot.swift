@@ -2,10 +2,13 @@ import Foundation
 
 /// Reads each source as a stream and stages it; every row read is staged or quarantined.
 enum Snapshotter {
-    static func snapshot(_ source: SourceSpec, into db: SQLiteDatabase, run: Int64,
+    /// `nullTokens`: the null check's tokens when it is on (CSV/TSV columns are typed as the
+    /// transform reads them: a token is no value), else nil.
+    static func snapshot(_ source: SourceSpec, into db: SQLiteDatabase, run: Int64, nullTokens: [String]? = nil,
                          progress: @escaping (Int) -> Void = { _ in }) throws -> SnapshotResult {
         let writer = try StagingWriter(db: db, source: source, run: run)
         writer.progress = progress
+        writer.nullTokens = nullTokens
         do {
             let read: Int
             switch source.type {
@@ -21,6 +24,7 @@ enum Snapshotter {
             var result = try writer.finish(rowsRead: read)
             if (source.type == .csv || source.type == .tsv) && result.rowsCarried == 0 && writer.csvNumberKinds.count == result.columns.count {
                 result.numberKinds = writer.csvNumberKinds
+                result.numberKindTokens = nullTokens
             }
             return result
         } catch {

@@ -81,6 +81,8 @@ enum Report {
             ("warehouse", .string(catalog.warehouse)),
             ("outputs", .array(outputs)),
         ]
+        // Per source, which rows the transform and quality checks evaluated (the counts above are of those).
+        if !state.prepared.isEmpty { fields.append(("transform", .array(state.prepared.map(\.json)))) }
         if !state.syncs.isEmpty { fields.append(("sync", .array(state.syncs.map(\.json)))) }
         if !state.entities.isEmpty {
             let matching: [JSON] = state.entities.map { e in

@@ -56,12 +56,12 @@ extension Pipeline {
             var args: [Value] = [.integer(r)]
             if let source { args.append(.text(source)) }
             pending = try w.db.query("""
-                SELECT id, source, step, line, rule, raw FROM quarantine q WHERE run_id = ?\(source == nil ? "" : " AND source = ?")
+                SELECT id, source, step, line, rule, raw, rid FROM quarantine q WHERE run_id = ?\(source == nil ? "" : " AND source = ?")
                 AND NOT EXISTS (SELECT 1 FROM quarantine_replays p WHERE p.quarantine_id = q.id AND p.outcome = 'passed')
                 ORDER BY source, line, id
                 """, args).map {
                 Quarantined(id: $0[0].doubleValue.map { Int64($0) } ?? 0, source: $0[1].textValue ?? "", step: $0[2].textValue ?? "",
-                            line: $0[3].doubleValue.map { Int64($0) }, raw: $0[5].textValue)
+                            line: $0[3].doubleValue.map { Int64($0) }, raw: $0[5].textValue, rid: $0[6].doubleValue.map { Int64($0) })
             }
         }
         guard !pending.isEmpty else { return ReplaySummary(fromRun: fromRun, outcome: nil, sources: []) }
@@ -76,6 +76,14 @@ extension Pipeline {
                     return (r, rows.count, r.rowsStaged)
                 }
                 state.snapshots.append(snap)
+                // The rows a quality check quarantined are evaluated again (by row id; all rows
+                // when one was quarantined before row ids were kept).
+                let checked = rows.filter { $0.step == "quality" }
+                if checked.contains(where: { $0.rid == nil }) {
+                    state.fullTransform[spec.name] = "a replayed row was quarantined without a row id"
+                } else if !checked.isEmpty {
+                    state.recheck[spec.name] = Set(checked.compactMap(\.rid))
+                }
             }
             // Rows of sources the catalog no longer has.
             try warehouse.db.transaction {
@@ -116,6 +124,9 @@ extension Pipeline {
         var step: String
         var line: Int64?
         var raw: String?
+        /// The staged row id of a row a quality check quarantined (nil for parse errors and rows
+        /// quarantined before schema version 9).
+        var rid: Int64? = nil
     }
 }
 
@@ -148,7 +159,9 @@ struct Replayer {
         }
         let names = (StagedColumns.all + columns).map(sqlIdent).joined(separator: ", ")
         let insert = try db.prepare("INSERT INTO \(sqlIdent(table)) (\(names)) VALUES (\(Array(repeating: "?", count: StagedColumns.all.count + columns.count).joined(separator: ", ")))")
-        var rid = Int64(try db.scalar("SELECT coalesce(max(\(StagedColumns.rid)), 0) FROM \(sqlIdent(table))")?.doubleValue ?? 0)
+        // New rows get ids above the largest ever given (the stable row-id scheme of StagingWriter).
+        var rid = Int64(try db.scalar("SELECT max(coalesce((SELECT max_rid FROM sources WHERE name = ?), 0), coalesce(max(\(StagedColumns.rid)), 0)) FROM \(sqlIdent(table))",
+                                      [.text(source.name)])?.doubleValue ?? 0)
         var staged = 0, failed = 0
         try db.run("DELETE FROM change_sets WHERE run_id = ? AND source = ?", [.integer(run), .text(source.name)])
         for q in rows where q.step == "snapshot" {
@@ -164,13 +177,14 @@ struct Replayer {
                 try insert.bind([.integer(rid), q.line.map(Value.integer) ?? .null, key, .integer(hash), .integer(run), .integer(run)] + values)
                 try insert.step()
                 insert.reset()
-                try db.run("INSERT INTO change_sets(run_id, source, change, source_key, hash) VALUES (?, ?, 'insert', ?, ?)",
-                           [.integer(run), .text(source.name), key, .integer(hash)])
+                try db.run("INSERT INTO change_sets(run_id, source, change, source_key, hash, rid) VALUES (?, ?, 'insert', ?, ?, ?)",
+                           [.integer(run), .text(source.name), key, .integer(hash), .integer(rid)])
                 // Passed the parse; settle() turns it into 'failed' if a rule quarantines it now.
                 try Self.record(db, q.id, run, "passed", nil)
                 staged += 1
             }
         }
+        try db.run("UPDATE sources SET max_rid = max(coalesce(max_rid, 0), ?) WHERE name = ?", [.integer(rid), .text(source.name)])
         let count = Int(try db.scalar("SELECT count(*) FROM \(sqlIdent(table))")?.doubleValue ?? 0)
         try db.run("INSERT OR REPLACE INTO snapshots(run_id, source, rows_read, rows_staged, rows_quarantined) VALUES (?, ?, ?, ?, ?)",
                    [.integer(run), .text(source.name), .integer(Int64(staged + failed)), .integer(Int64(staged)), .integer(Int64(failed))])
@@ -181,23 +195,29 @@ struct Replayer {
     /// again failed (with its new quarantine row); the others passed (or are gone, when the
     /// snapshot no longer holds them). Rows that passed a rule now are `update`s of the change set.
     func settle(_ rows: [Pipeline.Quarantined]) throws {
-        let st = try db.prepare("SELECT \(StagedColumns.key), \(StagedColumns.hash) FROM \(sqlIdent(table)) WHERE \(StagedColumns.line) = ? ORDER BY \(StagedColumns.rid) LIMIT 1")
+        let byLine = try db.prepare("SELECT \(StagedColumns.key), \(StagedColumns.hash), \(StagedColumns.rid) FROM \(sqlIdent(table)) WHERE \(StagedColumns.line) = ? ORDER BY \(StagedColumns.rid) LIMIT 1")
+        let byRid = try db.prepare("SELECT \(StagedColumns.key), \(StagedColumns.hash), \(StagedColumns.rid) FROM \(sqlIdent(table)) WHERE \(StagedColumns.rid) = ?")
         for q in rows {
             let decided = try db.scalar("SELECT outcome FROM quarantine_replays WHERE quarantine_id = ? AND replay_run = ?", [.integer(q.id), .integer(run)])?.textValue
             if decided == "failed" { continue }
-            let again = try db.scalar("SELECT min(id) FROM quarantine WHERE run_id = ? AND source = ? AND step = 'quality' AND line IS ?",
-                                      [.integer(run), .text(source.name), q.line.map(Value.integer) ?? .null])
+            // Quarantined again by this run's checks (not carried over unchecked): by row id, else by line.
+            let again = try q.rid.map {
+                try db.scalar("SELECT min(id) FROM quarantine WHERE run_id = ?1 AND source = ?2 AND step = 'quality' AND checked_run = ?1 AND rid = ?3",
+                              [.integer(run), .text(source.name), .integer($0)])
+            } ?? db.scalar("SELECT min(id) FROM quarantine WHERE run_id = ?1 AND source = ?2 AND step = 'quality' AND checked_run = ?1 AND line IS ?3",
+                           [.integer(run), .text(source.name), q.line.map(Value.integer) ?? .null])
             if let again, case .integer(let id) = again {
                 try Self.record(db, q.id, run, "failed", id)
                 continue
             }
             if decided == "passed" { continue }
-            try st.bind([q.line.map(Value.integer) ?? .null])
+            let st = q.rid == nil ? byLine : byRid
+            try st.bind([q.rid.map(Value.integer) ?? q.line.map(Value.integer) ?? .null])
             if try st.step() {
-                let key = st.column(0), hash = st.column(1)
+                let key = st.column(0), hash = st.column(1), rid = st.column(2)
                 st.reset()
-                try db.run("INSERT INTO change_sets(run_id, source, change, source_key, hash) VALUES (?, ?, ?, ?, ?)",
-                           [.integer(run), .text(source.name), .text(key == .null ? "insert" : "update"), key, hash])
+                try db.run("INSERT INTO change_sets(run_id, source, change, source_key, hash, rid) VALUES (?, ?, ?, ?, ?, ?)",
+                           [.integer(run), .text(source.name), .text(key == .null ? "insert" : "update"), key, hash, rid])
                 try Self.record(db, q.id, run, "passed", nil)
             } else {
                 st.reset()

@@ -76,6 +76,10 @@ public enum Pipeline {
         var syncs: [SyncOutcome] = []
         var openStep: Int?
         var full = false
+        /// Per source, staged rows the transform evaluates again besides the changed keys' (a
+        /// quarantine replay's rows), and sources whose transform must rebuild whole (with why).
+        var recheck: [String: Set<Int64>] = [:]
+        var fullTransform: [String: String] = [:]
     }
 
     static func step<R>(_ name: String, _ warehouse: Warehouse, _ run: Int64, _ state: inout RunState,
@@ -108,7 +112,9 @@ public enum Pipeline {
         let db = warehouse.db
         for source in catalog.sources {
             let snap: SnapshotResult = try step("snapshot:\(source.name)", warehouse, run, &state, observer) { _ in
-                let r = try Snapshotter.snapshot(source, into: db, run: run) { observer.progress("snapshot:\(source.name)", records: $0) }
+                let r = try Snapshotter.snapshot(source, into: db, run: run, nullTokens: catalog.quality.nulls ? catalog.quality.nullTokens : nil) {
+                    observer.progress("snapshot:\(source.name)", records: $0)
+                }
                 return (r, r.rowsRead, r.rowsStaged)
             }
             if snap.rowsQuarantined > 0 {
@@ -122,9 +128,13 @@ public enum Pipeline {
     static func prepareSources(_ catalog: Catalog, warehouse: Warehouse, run: Int64, state: inout RunState, observer: RunObserver) throws {
         let db = warehouse.db
         for (source, snap) in zip(catalog.sources, state.snapshots) {
+            var preparer = Preparer(db: db, catalog: catalog, run: run)
+            preparer.full = state.full
+            preparer.recheck = state.recheck[source.name] ?? []
+            preparer.forceFull = state.fullTransform[source.name]
             let p: PreparedSource = try step("transform:\(source.name)", warehouse, run, &state, observer, recordsIn: snap.rowsStaged) { _ in
-                let r = try db.transaction { try Preparer(db: db, catalog: catalog, run: run).prepare(snap, source: source) }
-                return (r, snap.rowsStaged, r.rows)
+                let r = try db.transaction { try preparer.prepare(snap, source: source) }
+                return (r, r.rowsChecked, r.rows)
             }
             state.prepared.append(p)
             FaultPoints.hit("transform.next-source")
@@ -202,7 +212,10 @@ extension Pipeline {
                 let t0 = Date()
                 observer.stepStarted("snapshot:\(source.name)")
                 let s = try warehouse.beginStep(run, "snapshot:\(source.name)")
-                let r = try Snapshotter.snapshot(source, into: warehouse.db, run: run) { observer.progress("snapshot:\(source.name)", records: $0) }
+                let r = try Snapshotter.snapshot(source, into: warehouse.db, run: run,
+                                                 nullTokens: catalog.quality.nulls ? catalog.quality.nullTokens : nil) {
+                    observer.progress("snapshot:\(source.name)", records: $0)
+                }
                 try warehouse.endStep(run, s, recordsIn: r.rowsRead, recordsOut: r.rowsStaged)
                 observer.stepFinished("snapshot:\(source.name)", records: r.rowsStaged, seconds: Date().timeIntervalSince(t0))
                 results.append(r)

@@ -24,7 +24,14 @@ public struct SnapshotResult: Sendable {
 
     /// For a CSV/TSV snapshot: per column, the smallest `SQLFunctionLibrary.numberKind` of its staged
     /// values, computed while staging (so typing the columns needs no second pass); nil otherwise.
+    /// Every snapshot of a CSV/TSV source reads every row, so a delete lifts a column's kind back.
     public var numberKinds: [Int64]? = nil
+    /// The null tokens `numberKinds` counted as empty (kind 3): the quality check's tokens when the
+    /// null check was on while staging, nil when no value counted as a token.
+    public var numberKindTokens: [String]? = nil
+    /// Whether a key was staged more than once, in this snapshot or the previous one (a key then
+    /// does not name one row, and an incremental transform by key cannot run).
+    public var duplicateKeys = false
 }
 
 /// Writes one source's rows into a fresh load table inside one transaction, then swaps it in as
@@ -53,7 +60,17 @@ final class StagingWriter {
     /// Set for an incremental read (rows past a watermark): the previous snapshot's rows whose key
     /// was not read again are carried over, so the snapshot stays the source's whole current state.
     var carryOver = false
+    /// The next row id to give. A keyed source's rows keep their rid across snapshots (taken
+    /// from the previous snapshot as each key is looked up); new keys get ids above the largest
+    /// ever given (`sources.max_rid`), so a deleted key's id is never given again.
     private var nextRid: Int64 = 1
+    private(set) var duplicateKeys = false
+    /// When set, CSV values that trim to one of these tokens count as empty for `csvNumberKinds`
+    /// (as the null check reads them).
+    var nullTokens: [String]? = nil {
+        didSet { tokenBytes = nullTokens?.map { Array($0.utf8) } }
+    }
+    private var tokenBytes: [[UInt8]]? = nil
     /// Per column, the smallest number kind of the values staged by `write(_: CSVBatch)` (3 = none seen).
     private(set) var csvNumberKinds: [Int64] = []
     /// Told the rows staged so far, every 65,536 rows.
@@ -76,11 +93,26 @@ final class StagingWriter {
         try db.execute("BEGIN IMMEDIATE")
         try db.execute("DROP TABLE IF EXISTS \(sqlIdent(loadTable))")
         try db.execute("CREATE TABLE \(sqlIdent(loadTable)) (\(StagedColumns.rid) INTEGER PRIMARY KEY, \(StagedColumns.line) INTEGER, \(StagedColumns.key) TEXT, \(StagedColumns.hash) INTEGER, \(StagedColumns.firstRun) INTEGER, \(StagedColumns.lastRun) INTEGER)")
-        if !source.key.isEmpty, try db.tableExists(table) {
-            previous = try PreviousKeys(db, table: table)
-            try db.run("DELETE FROM change_sets WHERE run_id = ? AND source = ?", [.integer(run), .text(source.name)])
-            changeInsert = try db.prepare("INSERT INTO change_sets(run_id, source, change, source_key, hash) VALUES (?, ?, ?, ?, ?)")
+        if !source.key.isEmpty {
+            let recorded = Int64(try db.scalar("SELECT max_rid FROM sources WHERE name = ?", [.text(source.name)])?.doubleValue ?? 0)
+            if try db.tableExists(table) {
+                let p = try PreviousKeys(db, table: table)
+                previous = p
+                duplicateKeys = !p.duplicates.isEmpty
+                nextRid = max(recorded, p.maxRid) + 1
+                try db.run("DELETE FROM change_sets WHERE run_id = ? AND source = ?", [.integer(run), .text(source.name)])
+                changeInsert = try db.prepare("INSERT INTO change_sets(run_id, source, change, source_key, hash, rid) VALUES (?, ?, ?, ?, ?, ?)")
+            } else {
+                nextRid = recorded + 1
+            }
         }
+    }
+
+    /// A new row id.
+    @inline(__always)
+    private func mint() -> Int64 {
+        defer { nextRid += 1 }
+        return nextRid
     }
 
     static func stagedTable(_ source: String) -> String { "src_" + source }
@@ -164,17 +196,27 @@ final class StagingWriter {
     }
 
     /// Looks a staged row's key up in the previous snapshot (once, while staging): records an
-    /// `insert` or an `update` in the change set and returns the run the key was first seen in.
+    /// `insert` or an `update` in the change set and returns the run the key was first seen in and
+    /// the row's id (the previous row's for a key read again, a new one for a new key).
     @inline(__always)
-    private func firstSeen(key: String, hash: Int64) throws -> Int64 {
-        guard let previous else { return run }
+    private func lookUp(key: String, hash: Int64) throws -> (first: Int64, rid: Int64) {
+        guard let previous else { return (run, mint()) }
         guard let i = previous.index(of: key) else {
-            try recordChange("insert", key, hash)
-            return run
+            let rid = mint()
+            try recordChange("insert", key, hash, rid)
+            return (run, rid)
         }
-        if previous.state[i] == 0 { previous.state[i] = 1 }
-        if previous.hash[i] != hash { try recordChange("update", key, hash) }
-        return previous.first[i]
+        // A key read twice in this snapshot (or after its soft delete): the later row is a row of its own.
+        let rid: Int64
+        if previous.state[i] == 0 {
+            previous.state[i] = 1
+            rid = previous.rid[i]
+        } else {
+            duplicateKeys = true
+            rid = mint()
+        }
+        if previous.hash[i] != hash { try recordChange("update", key, hash, rid) }
+        return (previous.first[i], rid)
     }
 
     /// A row the soft-delete column marks as deleted: a `delete` of its key's previous version.
@@ -182,14 +224,29 @@ final class StagingWriter {
         rowsDeleted += 1
         guard let previous, let i = previous.index(of: key), previous.state[i] != 2 else { return }
         previous.state[i] = 2
-        try recordChange("delete", key, previous.hash[i])
+        try recordChange("delete", key, previous.hash[i], previous.rid[i])
     }
 
-    private func recordChange(_ change: String, _ key: String, _ hash: Int64) throws {
+    private func recordChange(_ change: String, _ key: String, _ hash: Int64, _ rid: Int64) throws {
         guard let st = changeInsert else { return }
-        try st.bind([.integer(run), .text(source.name), .text(change), .text(key), .integer(hash)])
+        try st.bind([.integer(run), .text(source.name), .text(change), .text(key), .integer(hash), .integer(rid)])
         try st.step()
         st.reset()
+    }
+
+    /// Whether a CSV field trims (spaces, as SQLite's `trim`) to one of the null tokens.
+    @inline(__always)
+    private static func isToken(_ field: UnsafeBufferPointer<UInt8>, _ tokens: [[UInt8]]) -> Bool {
+        var lo = 0, hi = field.count
+        while lo < hi && field[lo] == 0x20 { lo += 1 }
+        while hi > lo && field[hi - 1] == 0x20 { hi -= 1 }
+        let n = hi - lo
+        for t in tokens where t.count == n {
+            var same = true
+            for j in 0..<n where t[j] != field[lo + j] { same = false; break }
+            if same { return true }
+        }
+        return false
     }
 
     // MARK: CSV fast path
@@ -204,6 +261,7 @@ final class StagingWriter {
         let base = Int32(StagedColumns.all.count)
         if csvNumberKinds.count < width { csvNumberKinds += Array(repeating: 3, count: width - csvNumberKinds.count) }
         var kinds = csvNumberKinds
+        let tokens = tokenBytes
         defer { csvNumberKinds = kinds }
         try batch.bytes.withUnsafeBufferPointer { bytes in
             try batch.fieldEnds.withUnsafeBufferPointer { ends in
@@ -214,7 +272,7 @@ final class StagingWriter {
                         return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<Int(ends[f])]), as: UTF8.self)
                     }
                     let hash = Int64(bitPattern: batch.hashes[r])
-                    var firstRun = run
+                    var firstRun = run, rid: Int64
                     if let keys {
                         var k = ""
                         for (j, ci) in keys.enumerated() {
@@ -225,12 +283,13 @@ final class StagingWriter {
                             try softDelete(key: k)
                             continue
                         }
-                        firstRun = try firstSeen(key: k, hash: hash)
+                        (firstRun, rid) = try lookUp(key: k, hash: hash)
                         try st.bind(.text(k), at: 3)
                     } else {
+                        rid = mint()
                         st.bindNull(at: 3)
                     }
-                    st.bindInt(nextRid, at: 1)
+                    st.bindInt(rid, at: 1)
                     st.bindInt(Int64(batch.lines[r]), at: 2)
                     st.bindInt(hash, at: 4)
                     st.bindInt(firstRun, at: 5)
@@ -242,14 +301,15 @@ final class StagingWriter {
                         let p = bytes.baseAddress.map { $0 + start }
                         st.bindText(p, end - start, at: base + Int32(c) + 1)
                         if kinds[c] > 0 {
-                            let k = SQLFunctionLibrary.numberKind(utf8: UnsafeBufferPointer(start: p, count: end - start))
+                            let field = UnsafeBufferPointer(start: p, count: end - start)
+                            var k = SQLFunctionLibrary.numberKind(utf8: field)
+                            if let tokens, k < 3, Self.isToken(field, tokens) { k = 3 }
                             if k < kinds[c] { kinds[c] = k }
                         }
                         start = end
                     }
                     try st.step()
                     st.resetKeepingBindings()
-                    nextRid += 1
                 }
             }
         }
@@ -287,19 +347,20 @@ final class StagingWriter {
         var h = FNV1a()
         for v in values { h.add(v) }
         let hash = Int64(bitPattern: h.value)
-        var first = run
+        var first = run, rid: Int64
         if let keys = try keyColumnIndexes() {
             let k = keys.map { values.indices.contains($0) ? (values[$0].textValue ?? "") : "" }.joined(separator: "\u{1F}")
             if let d = try deletedColumnIndex(), values.indices.contains(d), Self.marksDeleted(values[d]) {
                 try softDelete(key: k)
                 return
             }
-            first = try firstSeen(key: k, hash: hash)
+            (first, rid) = try lookUp(key: k, hash: hash)
             try st.bind(.text(k), at: 3)
         } else {
+            rid = mint()
             st.bindNull(at: 3)
         }
-        st.bindInt(nextRid, at: 1)
+        st.bindInt(rid, at: 1)
         st.bindInt(Int64(line), at: 2)
         st.bindInt(hash, at: 4)
         st.bindInt(first, at: 5)
@@ -309,7 +370,6 @@ final class StagingWriter {
         for i in values.count..<columns.count { st.bindNull(at: Int32(StagedColumns.all.count + i + 1)) }
         try st.step()
         st.resetKeepingBindings()
-        nextRid += 1
         rowsStaged += 1
         FaultPoints.hit("snapshot.row")
         reportProgress()
@@ -344,7 +404,7 @@ final class StagingWriter {
             if carryOver, let previous {
                 // The previous rows whose key was neither read again nor soft-deleted, in their order.
                 let names = Set(try db.query("SELECT name FROM pragma_table_info(?)", [.text(table)]).compactMap { $0[0].textValue })
-                let common = (StagedColumns.all.filter { $0 != StagedColumns.rid } + columns.filter(names.contains)).map(sqlIdent).joined(separator: ", ")
+                let common = (StagedColumns.all + columns.filter(names.contains)).map(sqlIdent).joined(separator: ", ")
                 try db.execute("CREATE TEMP TABLE aurum_carry (rid INTEGER PRIMARY KEY)")
                 defer { try? db.execute("DROP TABLE temp.aurum_carry") }
                 let add = try db.prepare("INSERT INTO temp.aurum_carry VALUES (?)")
@@ -369,18 +429,19 @@ final class StagingWriter {
         try db.execute("ALTER TABLE \(sqlIdent(loadTable)) RENAME TO \(sqlIdent(table))")
         let colsJSON = JSONText.array(columns.map { .text($0) })
         try db.run("""
-            INSERT INTO sources(name, type, staged_table, columns, key_columns, last_run) VALUES (?, ?, ?, ?, ?, ?)
+            INSERT INTO sources(name, type, staged_table, columns, key_columns, last_run, max_rid) VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(name) DO UPDATE SET type = excluded.type, staged_table = excluded.staged_table,
-              columns = excluded.columns, key_columns = excluded.key_columns, last_run = excluded.last_run
+              columns = excluded.columns, key_columns = excluded.key_columns, last_run = excluded.last_run,
+              max_rid = max(coalesce(max_rid, 0), excluded.max_rid)
             """, [.text(source.name), .text(source.type.rawValue), .text(table), .text(colsJSON),
-                  .text(JSONText.array(source.key.map { .text($0) })), .integer(run)])
+                  .text(JSONText.array(source.key.map { .text($0) })), .integer(run), .integer(nextRid - 1)])
         try db.run("INSERT OR REPLACE INTO snapshots(run_id, source, rows_read, rows_staged, rows_quarantined) VALUES (?, ?, ?, ?, ?)",
                    [.integer(run), .text(source.name), .integer(Int64(rowsRead)), .integer(Int64(rowsStaged)), .integer(Int64(rowsQuarantined))])
         FaultPoints.hit("snapshot.swapped")
         try db.execute("COMMIT")
         return SnapshotResult(source: source.name, table: table, columns: columns, rowsRead: rowsRead,
                               rowsStaged: rowsStaged + rowsCarried, rowsQuarantined: rowsQuarantined, rowsCarried: rowsCarried,
-                              rowsDeleted: rowsDeleted)
+                              rowsDeleted: rowsDeleted, duplicateKeys: duplicateKeys)
     }
 
     /// The rest of a keyed source's change set, whose inserts and updates were recorded while
@@ -392,8 +453,8 @@ final class StagingWriter {
         let source = Value.text(self.source.name), run = Value.integer(self.run)
         if !carryOver {
             let ins = try db.prepare("""
-                INSERT INTO change_sets(run_id, source, change, source_key, hash)
-                SELECT ?, ?, 'delete', \(StagedColumns.key), \(StagedColumns.hash) FROM \(sqlIdent(table)) WHERE \(StagedColumns.rid) = ?
+                INSERT INTO change_sets(run_id, source, change, source_key, hash, rid)
+                SELECT ?, ?, 'delete', \(StagedColumns.key), \(StagedColumns.hash), \(StagedColumns.rid) FROM \(sqlIdent(table)) WHERE \(StagedColumns.rid) = ?
                 """)
             for r in previous.unseenRids() {
                 try ins.bind([run, source, .integer(r)])
@@ -426,18 +487,18 @@ final class StagingWriter {
             return
         }
         try db.run("DELETE FROM change_sets WHERE run_id = ? AND source = ?", [run, source])
-        let insert = "INSERT INTO change_sets(run_id, source, change, source_key, hash)"
+        let insert = "INSERT INTO change_sets(run_id, source, change, source_key, hash, rid)"
         if !self.source.key.isEmpty {
             try db.execute("CREATE INDEX IF NOT EXISTS \(sqlIdent(table + "__by" + key)) ON \(old)(\(key))")
             try db.execute("CREATE INDEX \(sqlIdent(loadTable + "__by" + key)) ON \(load)(\(key))")
             try db.run("""
-                \(insert) SELECT ?, ?, CASE WHEN o.\(key) IS NULL THEN 'insert' ELSE 'update' END, n.\(key), n.\(hash)
+                \(insert) SELECT ?, ?, CASE WHEN o.\(key) IS NULL THEN 'insert' ELSE 'update' END, n.\(key), n.\(hash), n.\(StagedColumns.rid)
                 FROM \(load) AS n LEFT JOIN \(old) AS o ON o.\(key) = n.\(key)
                 WHERE o.\(key) IS NULL OR o.\(hash) IS NOT n.\(hash) ORDER BY n.\(StagedColumns.rid)
                 """, [run, source])
             if !carryOver {
                 try db.run("""
-                    \(insert) SELECT ?, ?, 'delete', o.\(key), o.\(hash) FROM \(old) AS o
+                    \(insert) SELECT ?, ?, 'delete', o.\(key), o.\(hash), o.\(StagedColumns.rid) FROM \(old) AS o
                     WHERE NOT EXISTS (SELECT 1 FROM \(load) AS n WHERE n.\(key) = o.\(key)) ORDER BY o.\(StagedColumns.rid)
                     """, [run, source])
             }
@@ -445,7 +506,7 @@ final class StagingWriter {
         } else {
             // Without a key a row is its content: count copies of each hash on both sides.
             try db.run("""
-                \(insert) SELECT ?, ?, change, NULL, h FROM (
+                \(insert) SELECT ?, ?, change, NULL, h, NULL FROM (
                   WITH n AS (SELECT \(hash) AS h, count(*) AS c FROM \(load) GROUP BY \(hash)),
                        o AS (SELECT \(hash) AS h, count(*) AS c FROM \(old) GROUP BY \(hash)),
                        d AS (SELECT n.h AS h, n.c - coalesce(o.c, 0) AS k FROM n LEFT JOIN o ON o.h = n.h
@@ -492,6 +553,8 @@ final class PreviousKeys {
     @exclusivity(unchecked) var state: [UInt8] = []
     /// The previous snapshot's row count (with keys staged more than once).
     var rows = 0
+    /// The previous snapshot's largest row id.
+    var maxRid: Int64 = 0
     /// The later rows (entry, rid) of keys staged more than once: deleted or carried over with their entry.
     var duplicates: [(entry: Int, rid: Int64)] = []
 
@@ -514,6 +577,7 @@ final class PreviousKeys {
         let st = try db.prepare("SELECT \(StagedColumns.rid), \(StagedColumns.key), \(StagedColumns.hash), \(StagedColumns.firstRun) FROM \(sqlIdent(table)) ORDER BY \(StagedColumns.rid)")
         while try st.step() {
             rows += 1
+            maxRid = st.columnInt(0)
             let f = st.columnInt(3)
             _ = st.withColumnText(1) { key in
                 let fp = Self.fingerprint(key)
