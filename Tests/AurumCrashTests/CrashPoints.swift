@@ -68,6 +68,7 @@ enum CrashPoints {
         CrashPoint(name: "snapshot.loaded"),
         CrashPoint(name: "snapshot.swapped"),
         CrashPoint(name: "snapshot.next-source"),
+        CrashPoint(name: "transform.updated"),              // crm's work table updated in place, before its checks and COMMIT
         CrashPoint(name: "transform.prepared"),
         CrashPoint(name: "match.pairs"),
         CrashPoint(name: "golden.ids"),
