@@ -32,3 +32,8 @@ CREATE TABLE prep_state (
     path         TEXT NOT NULL,
     rows         INTEGER NOT NULL
 );
+
+-- Whether a cursor source's read was a full one (no watermark: a first read, or every Nth read
+-- with `options.full_diff_every: N`), whose snapshot diffed every key, so that keys the source no
+-- longer holds became deletes. NULL for reads recorded before schema version 9.
+ALTER TABLE watermarks ADD COLUMN full_read INTEGER;

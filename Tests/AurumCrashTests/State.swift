@@ -30,8 +30,10 @@ struct WorldState: Equatable {
     /// a killed one may take the full path where the uninterrupted one went incremental, so record
     /// ids, blocking indexes and the run a pair was scored in may differ. Compared without those
     /// (the golden records, xref, golden ids, events, lineage and rules are compared whole).
+    /// The same holds for the transform's `prep_state` (which path prepared each source last).
     static func isMatchingCache(_ table: String) -> Bool {
         table == "match_state" || table == "match_models" || (table.hasPrefix("ent_") && table.hasSuffix("__blocks"))
+            || table == "prep_state"
     }
 
     /// A column holding a run id: mapped to the run's logical number, so a killed run and the run
@@ -41,9 +43,11 @@ struct WorldState: Equatable {
         return l == "run_id" || l.hasSuffix("_run") || l.hasSuffix("_run_id")
     }
 
-    /// Timestamps (`*_at`), surrogate row ids of history tables and matching's record ids are left out.
+    /// Timestamps (`*_at`), surrogate row ids of history tables and matching's record ids are left out,
+    /// and which run checked a quarantined row (a run after a killed one may re-check what the
+    /// uninterrupted run carried over).
     static func isIgnored(_ table: String, _ c: String) -> Bool {
-        c.lowercased().hasSuffix("_at") || (table == "quarantine" && c == "id")
+        c.lowercased().hasSuffix("_at") || (table == "quarantine" && (c == "id" || c == "checked_run"))
             || (table.hasPrefix("ent_") && c == "rec_id") || (table == "match_pairs" && c == "run_id")
     }
 

@@ -118,7 +118,16 @@ struct Reader {
         let serverTypes: [SourceType] = [.postgresql, .mongodb, .redis, .api]
         if let c = n["connection"] { spec.connection = expanded(c) }
         if let a = n["auth"] { spec.credentials = credentials(a) }
-        if let o = n["options"], o.expectMapping() { spec.options = Dictionary(o.pairs.map { ($0.0, $0.1.json) }, uniquingKeysWith: { $1 }) }
+        if let o = n["options"], o.expectMapping() {
+            spec.options = Dictionary(o.pairs.map { ($0.0, $0.1.json) }, uniquingKeysWith: { $1 })
+            if let f = o["full_diff_every"], let every = f.int {
+                if every < 1 {
+                    f.fail("expected a whole number of runs, at least 1", hint: "e.g. full_diff_every: 24 (every 24th read is a full read)")
+                } else if o["cursor"] == nil {
+                    f.fail("a periodic full diff needs options.cursor (the reads in between are incremental)")
+                }
+            }
+        }
         if let p = n["path"]?.string { spec.path = resolvePath(p, base: base) }
         else if !serverTypes.contains(type) { n.fail("missing 'path'") }
         else if spec.connection == nil { n.fail("missing 'connection'", hint: "a \(type.rawValue) source needs a connection string") }

@@ -48,7 +48,16 @@ public enum CatalogSchema {
         "columns": { "type": "array", "items": { "type": "string" } },
         "records": { "type": "string", "description": "json: path to the array of records, e.g. data.customers." },
         "flatten": { "type": "boolean", "default": true },
-        "key": { "$ref": "#/$defs/stringOrList" }
+        "key": { "$ref": "#/$defs/stringOrList" },
+        "options": { "type": "object", "description": "Connector-specific settings.",
+          "properties": {
+            "cursor": { "type": "string", "description": "Incremental cursor column (e.g. updated_at): each run reads the rows past the last watermark." },
+            "watermark": { "type": "string", "description": "A cursor value to read from instead of the recorded watermark." },
+            "overlap": { "type": ["string", "number"], "description": "Re-read a window before the watermark (\"5 minutes\", or a number)." },
+            "deleted_column": { "type": "string", "description": "Soft-delete column: a row read with it set is a delete." },
+            "full_diff_every": { "type": "integer", "minimum": 1,
+              "description": "With a cursor: every Nth read reads the whole source (cursor ignored) so that keys it no longer holds become deletes; the watermark is still recorded." }
+          } }
       }
     },
     "rule": {

@@ -119,13 +119,21 @@ enum Snapshotter {
     /// on a connector that can, and a declared key), the read resumes from the watermark of the last
     /// succeeded run (an explicit `options.watermark` overrides it) and the rows read are merged
     /// into the previous snapshot by key; the largest cursor value read is recorded for the next run.
+    ///
+    /// With `options.full_diff_every: N`, every Nth read is a full read instead (after N − 1
+    /// incremental ones): the cursor and any watermark are ignored, the whole source is read, and
+    /// the keys it no longer holds are deletes of the change set; its watermark is recorded as usual.
     static func connected(_ connector: SourceConnector, _ source: SourceSpec, _ writer: StagingWriter) throws -> Int {
         var spec = source
         var cursor: String? = nil
         if connector.capabilities.contains(.incrementalCursor), case .string(let c)? = source.options["cursor"] {
             cursor = c
             if !source.key.isEmpty {
-                if spec.options["watermark"] == nil, let w = try Watermarks.latest(writer.db, source: source.name, column: c) {
+                if let every = try fullDiffEvery(source),
+                   try Watermarks.incrementalReadsSinceFullRead(writer.db, source: source.name, column: c) >= every - 1 {
+                    spec.options["watermark"] = nil
+                    spec.options["overlap"] = nil
+                } else if spec.options["watermark"] == nil, let w = try Watermarks.latest(writer.db, source: source.name, column: c) {
                     spec.options["watermark"] = .string(w)
                 }
                 writer.carryOver = spec.options["watermark"] != nil
@@ -187,9 +195,26 @@ enum Snapshotter {
         if let cursor {
             // Inside the snapshot's transaction: recorded only when the snapshot commits.
             try Watermarks.record(writer.db, run: writer.run, source: source.name, column: cursor,
-                                  value: reader.watermark, rowsRead: reader.itemsRead)
+                                  value: reader.watermark, rowsRead: reader.itemsRead, fullRead: !writer.carryOver)
         }
         return reader.itemsRead
+    }
+
+    /// `options.full_diff_every` of a cursor source: a whole number of reads, at least 1 (nil when not set).
+    static func fullDiffEvery(_ source: SourceSpec) throws -> Int? {
+        guard let v = source.options["full_diff_every"] else { return nil }
+        let n: Int?
+        switch v {
+        case .int(let i): n = Int(i)
+        case .double(let d) where d == d.rounded(): n = Int(d)
+        case .string(let t): n = Int(t)
+        default: n = nil
+        }
+        guard let n, n >= 1 else {
+            throw AurumError(.invalidCatalog, "full_diff_every must be a whole number of runs, at least 1, not \(v.compact)",
+                             at: "\(source.location).options.full_diff_every", hint: "e.g. full_diff_every: 24 (every 24th read is a full read)")
+        }
+        return n
     }
 
     /// Items read by a connector's reader thread, and the columns it added meanwhile.
@@ -254,9 +279,21 @@ enum Watermarks {
 
     /// Records what a run read (the value it resumes from when it read nothing new; nil when it
     /// never had one and read no rows).
-    static func record(_ db: SQLiteDatabase, run: Int64, source: String, column: String, value: String?, rowsRead: Int) throws {
-        try db.run("INSERT OR REPLACE INTO watermarks(source, run_id, column_name, value, rows_read, recorded_at) VALUES (?, ?, ?, ?, ?, ?)",
+    /// `fullRead`: the run read the whole source (no watermark), so its snapshot diffed every key.
+    static func record(_ db: SQLiteDatabase, run: Int64, source: String, column: String, value: String?, rowsRead: Int,
+                       fullRead: Bool) throws {
+        try db.run("INSERT OR REPLACE INTO watermarks(source, run_id, column_name, value, rows_read, recorded_at, full_read) VALUES (?, ?, ?, ?, ?, ?, ?)",
                    [.text(source), .integer(run), .text(column), value.map(Value.text) ?? .null,
-                    .integer(Int64(rowsRead)), .text(Timestamp.now())])
+                    .integer(Int64(rowsRead)), .text(Timestamp.now()), .integer(fullRead ? 1 : 0)])
+    }
+
+    /// How many reads of `column` of `source` since its last full read were incremental (every
+    /// recorded read when no full one is known). A read is recorded with its snapshot, so a read
+    /// whose run failed later counts: its snapshot was kept.
+    static func incrementalReadsSinceFullRead(_ db: SQLiteDatabase, source: String, column: String) throws -> Int {
+        Int(try db.scalar("""
+            SELECT count(*) FROM watermarks WHERE source = ?1 AND column_name = ?2 AND coalesce(full_read, 0) = 0
+              AND run_id > coalesce((SELECT max(run_id) FROM watermarks WHERE source = ?1 AND column_name = ?2 AND full_read = 1), 0)
+            """, [.text(source), .text(column)])?.doubleValue ?? 0)
     }
 }

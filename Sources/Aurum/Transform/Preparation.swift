@@ -219,7 +219,9 @@ struct Preparer {
         // Everything that shapes the work table: the layered SQL (rules, formats, null tokens and
         // policies, columns, numeric kinds), the source, the catalog's rules and quality options
         // (quarantine reasons, duplicate removal), the function settings, the table kind.
-        let hashText = [layer.sql, MatchState.canonical(source), MatchState.canonical(catalog.rules), MatchState.canonical(q),
+        var located = source
+        located.path = ""   // where the file is does not shape the table (its rows come through the change set)
+        let hashText = [layer.sql, MatchState.canonical(located), MatchState.canonical(catalog.rules), MatchState.canonical(q),
                         MatchState.canonical(catalog.functions), asView ? "view" : "table"].joined(separator: "\u{1E}")
         let configHash = String(FNV1a.hash(hashText), radix: 16)
 
@@ -250,7 +252,9 @@ struct Preparer {
             return layer.sql.replacingCharacters(in: r, with: srcScope)
         }()
         let fullSQL = layer.sql.replacingOccurrences(of: Self.scopeMarker, with: "")
-        func inScope(_ prefix: String) -> String { scoped ? "\(prefix)\(StagedColumns.rid) IN (SELECT rid FROM \(Self.ridsTable))" : "1" }
+        // On the work table by rowid (= __rid, the table's key); a view passes __rid down to the snapshot's key.
+        let scopeColumn = asView ? StagedColumns.rid : "rowid"
+        func inScope(_ prefix: String) -> String { scoped ? "\(prefix)\(scopeColumn) IN (SELECT rid FROM \(Self.ridsTable))" : "1" }
         let wScope = inScope("")
 
         if !sums.isEmpty {
