@@ -245,7 +245,7 @@ struct IncrementalMatcher {
             let prob = rule ? 1 : MatchModel.probability(w)
             let status = rule ? "rule" : (prob >= spec.linkThreshold ? "link" : "review")
             if status == "review" { review += 1 }
-            let levels = comparators.indices.map { String((g >> (4 * UInt64($0))) & 0xF) }.joined(separator: ",")
+            let levels = Matcher.levelsText(g, count: comparators.count)
             let (a, b) = RecordRef.precedes(rec.sources[Int(rec.source[j])], rec.sourceKey[j], rec.sources[Int(rec.source[i])], rec.sourceKey[i]) ? (j, i) : (i, j)
             insert.reset()
             try insert.bind([ent, .integer(run), .text(rec.sources[Int(rec.source[a])]), .text(rec.sourceKey[a]),
@@ -265,54 +265,80 @@ struct IncrementalMatcher {
             if d[4].textValue == "must_link" { mustOf[a, default: []].append(b); mustOf[b, default: []].append(a) }
             if (d[5].textValue ?? "") >= state.savedAt { queue.append(a); queue.append(b) }
         }
-        let xrefOf = try db.prepare("SELECT golden_id FROM xref WHERE entity = ? AND source = ? AND source_key = ?")
-        let membersOf = try db.prepare("SELECT source, source_key FROM xref WHERE entity = ? AND golden_id = ?")
-        let pairsL = try db.prepare("SELECT source_r, key_r, weight, status FROM match_pairs WHERE entity = ? AND source_l = ? AND key_l = ? AND status != 'review'")
-        let pairsR = try db.prepare("SELECT source_l, key_l, weight, status FROM match_pairs WHERE entity = ? AND source_r = ? AND key_r = ? AND status != 'review'")
-        for st in [xrefOf, membersOf, pairsL, pairsR] { try st.bind([ent]) }
+        // Breadth first, one frontier at a time: each query joins the whole frontier (a temporary
+        // table) with xref or match_pairs inside SQLite, instead of four statements per record.
+        try db.execute("CREATE TEMP TABLE IF NOT EXISTS aurum_front (source TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (source, key)) WITHOUT ROWID")
+        try db.execute("CREATE TEMP TABLE IF NOT EXISTS aurum_gids (id INTEGER PRIMARY KEY)")
+        let frontIns = try db.prepare("INSERT OR IGNORE INTO temp.aurum_front(source, key) VALUES (?, ?)")
+        let gidIns = try db.prepare("INSERT OR IGNORE INTO temp.aurum_gids(id) VALUES (?)")
+        let frontGids = try db.prepare("""
+            SELECT DISTINCT x.golden_id FROM temp.aurum_front AS f CROSS JOIN xref AS x
+            ON x.entity = ?1 AND x.source = f.source AND x.source_key = f.key
+            """)
+        let gidMembers = try db.prepare("""
+            SELECT x.golden_id, x.source, x.source_key FROM temp.aurum_gids AS g CROSS JOIN xref AS x
+            ON x.entity = ?1 AND x.golden_id = g.id
+            """)
+        let pairsL = try db.prepare("""
+            SELECT p.source_l, p.key_l, p.source_r, p.key_r, p.weight, p.status FROM temp.aurum_front AS f CROSS JOIN match_pairs AS p
+            ON p.entity = ?1 AND p.source_l = f.source AND p.key_l = f.key WHERE p.status != 'review'
+            """)
+        let pairsR = try db.prepare("""
+            SELECT p.source_l, p.key_l FROM temp.aurum_front AS f CROSS JOIN match_pairs AS p
+            ON p.entity = ?1 AND p.source_r = f.source AND p.key_r = f.key WHERE p.status != 'review'
+            """)
+        for st in [frontGids, gidMembers, pairsL, pairsR] { try st.bind([ent]) }
         var affected = Set<RecordRef>()
         var previousId: [RecordRef: Int64] = [:]
         var goldenSize: [Int64: Int] = [:]
         var links: [(RecordRef, RecordRef, Double)] = []
-        while let r = queue.popLast() {
-            guard affected.insert(r).inserted else { continue }
-            try xrefOf.bind(.text(r.source), at: 2); try xrefOf.bind(.text(r.key), at: 3)
-            if try xrefOf.step(), case .integer(let g) = xrefOf.column(0), goldenSize[g] == nil {
-                xrefOf.resetKeepingBindings()
-                membersOf.bindInt(g, at: 2)
-                var n = 0
-                while try membersOf.step() {
-                    let m = RecordRef(source: membersOf.column(0).textValue ?? "", key: membersOf.column(1).textValue ?? "")
+        var frontier: [RecordRef] = []
+        for r in queue where affected.insert(r).inserted { frontier.append(r) }
+        while !frontier.isEmpty {
+            try db.execute("DELETE FROM temp.aurum_front")
+            for r in frontier {
+                try frontIns.bind(.text(r.source), at: 1); try frontIns.bind(.text(r.key), at: 2)
+                try frontIns.step(); frontIns.resetKeepingBindings()
+            }
+            try db.execute("INSERT OR IGNORE INTO temp.aurum_keyset(source, key) SELECT source, key FROM temp.aurum_front")
+            var next: [RecordRef] = []
+            func reach(_ o: RecordRef) { if affected.insert(o).inserted { next.append(o) } }
+            try db.execute("DELETE FROM temp.aurum_gids")
+            var newGids = 0
+            while try frontGids.step() {
+                let g = frontGids.columnInt(0)
+                guard goldenSize[g] == nil else { continue }
+                goldenSize[g] = 0
+                gidIns.bindInt(g, at: 1); try gidIns.step(); gidIns.resetKeepingBindings()
+                newGids += 1
+            }
+            frontGids.resetKeepingBindings()
+            if newGids > 0 {
+                while try gidMembers.step() {
+                    let g = gidMembers.columnInt(0)
+                    let m = RecordRef(source: gidMembers.columnText(1), key: gidMembers.columnText(2))
                     previousId[m] = g
-                    queue.append(m)
-                    n += 1
+                    goldenSize[g, default: 0] += 1
+                    reach(m)
                 }
-                membersOf.resetKeepingBindings()
-                goldenSize[g] = n
-            } else {
-                xrefOf.resetKeepingBindings()
+                gidMembers.resetKeepingBindings()
             }
-            for (st, rIsLeft) in [(pairsL, true), (pairsR, false)] {
-                try st.bind(.text(r.source), at: 2); try st.bind(.text(r.key), at: 3)
-                while try st.step() {
-                    let o = RecordRef(source: st.column(0).textValue ?? "", key: st.column(1).textValue ?? "")
-                    // Each link once: from its left record.
-                    if rIsLeft {
-                        links.append((r, o, st.column(3).textValue == "rule" ? .infinity : (st.column(2).doubleValue ?? 0)))
-                    }
-                    queue.append(o)
-                }
-                st.resetKeepingBindings()
+            while try pairsL.step() {
+                let r = RecordRef(source: pairsL.columnText(0), key: pairsL.columnText(1))
+                let o = RecordRef(source: pairsL.columnText(2), key: pairsL.columnText(3))
+                // Each link once: from its left record (each record is in one frontier).
+                links.append((r, o, pairsL.columnText(5) == "rule" ? .infinity : (pairsL.column(4).doubleValue ?? 0)))
+                reach(o)
             }
-            for o in mustOf[r] ?? [] { queue.append(o) }
+            pairsL.resetKeepingBindings()
+            while try pairsR.step() { reach(RecordRef(source: pairsR.columnText(0), key: pairsR.columnText(1))) }
+            pairsR.resetKeepingBindings()
+            for r in frontier { for o in mustOf[r] ?? [] { reach(o) } }
+            frontier = next
         }
         lap("affected records")
 
         // The affected records that still exist, in record order.
-        let keyIns = try db.prepare("INSERT OR IGNORE INTO temp.aurum_keyset(source, key) VALUES (?, ?)")
-        for r in affected {
-            try keyIns.bind([.text(r.source), .text(r.key)]); try keyIns.step(); keyIns.reset()
-        }
         let found = try loadRecords("(source, source_key) IN (SELECT source, key FROM temp.aurum_keyset)", [], sources: sources, srcIndex: srcIndex)
         let foundRids = try self.rids(of: found.records, known: &ridOf)
         let order = found.records.sourceKey.indices.sorted { a, b in

@@ -174,26 +174,59 @@ struct Matcher {
 
         var links: [Clusterer.Link] = []
         var review = 0
-        try db.run("DELETE FROM match_pairs WHERE entity = ?", [.text(entity.name)])
-        let insert = try db.prepare("INSERT OR REPLACE INTO match_pairs(entity, run_id, source_l, key_l, source_r, key_r, weight, probability, status, levels) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        var status = [String](repeating: "", count: kept.count)
         for (x, p) in kept.enumerated() {
             let w = keptWeight[x]
             let prob = keptRule[x] ? 1 : MatchModel.probability(w)
             let i = Int(left[Int(p)]), j = Int(right[Int(p)])
-            let status: String
-            if keptRule[x] { status = "rule" } else if prob >= spec.linkThreshold { status = "link" } else { status = "review"; review += 1 }
-            if status != "review" && !cannotSet.contains(UInt64(UInt32(i)) << 32 | UInt64(UInt32(j))) {
+            if keptRule[x] { status[x] = "rule" } else if prob >= spec.linkThreshold { status[x] = "link" } else { status[x] = "review"; review += 1 }
+            if status[x] != "review" && !cannotSet.contains(UInt64(UInt32(i)) << 32 | UInt64(UInt32(j))) {
                 links.append(Clusterer.Link(i: Int32(i), j: Int32(j), weight: w))
             }
-            let g = gammas.isEmpty ? 0 : gammas[Int(p)]
-            let levels = comparators.indices.map { String((g >> (4 * UInt64($0))) & 0xF) }.joined(separator: ",")
-            // Stored in the order decisions use: by `source:key` text.
-            let (a, b) = referenceOrder(i, j) ? (i, j) : (j, i)
-            insert.reset()
-            try insert.bind([.text(entity.name), .integer(run), .text(records.sources[Int(records.source[a])]), .text(records.sourceKey[a]),
-                             .text(records.sources[Int(records.source[b])]), .text(records.sourceKey[b]),
-                             .real(w.isFinite ? w : 1e9), .real(prob), .text(status), .text(levels)])
-            _ = try insert.step()
+        }
+        // Stored in the order decisions use (by `source:key` text), written in primary-key order so
+        // the key's b-tree grows at its end; for a bulk write the two other indexes are rebuilt
+        // afterwards (1M records: 664k pairs), as xref's is.
+        func ordered(_ x: Int) -> (Int, Int) {
+            let i = Int(left[Int(kept[x])]), j = Int(right[Int(kept[x])])
+            return referenceOrder(i, j) ? (i, j) : (j, i)
+        }
+        var order = Array(0..<kept.count)
+        if let rank = try keyRanks() {
+            let sortKey = order.map { x -> UInt64 in
+                let (a, b) = ordered(x)
+                return UInt64(rank[a]) << 32 | UInt64(rank[b])
+            }
+            order.sort { sortKey[$0] < sortKey[$1] }
+        }
+        let ent = Value.text(entity.name)
+        let total = Int(try db.scalar("SELECT count(*) FROM match_pairs")?.doubleValue ?? 0)
+        let mine = Int(try db.scalar("SELECT count(*) FROM match_pairs WHERE entity = ?", [ent])?.doubleValue ?? 0)
+        let rebuild = kept.count >= 50_000 && kept.count >= total - mine
+        if rebuild {
+            for i in MatchStore.pairIndexes { try db.execute("DROP INDEX IF EXISTS \(i.name)") }
+        }
+        try db.run("DELETE FROM match_pairs WHERE entity = ?", [ent])
+        let insert = try db.prepare("INSERT OR REPLACE INTO match_pairs(entity, run_id, source_l, key_l, source_r, key_r, weight, probability, status, levels) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        try insert.bind([ent, .integer(run)])
+        let sourceNames = records.sources.map(Value.text)
+        for x in order {
+            let w = keptWeight[x]
+            let prob = keptRule[x] ? 1 : MatchModel.probability(w)
+            let (a, b) = ordered(x)
+            try insert.bind(sourceNames[Int(records.source[a])], at: 3)
+            try insert.bind(.text(records.sourceKey[a]), at: 4)
+            try insert.bind(sourceNames[Int(records.source[b])], at: 5)
+            try insert.bind(.text(records.sourceKey[b]), at: 6)
+            try insert.bind(.real(w.isFinite ? w : 1e9), at: 7)
+            try insert.bind(.real(prob), at: 8)
+            try insert.bind(.text(status[x]), at: 9)
+            try insert.bind(.text(Self.levelsText(gammas.isEmpty ? 0 : gammas[Int(kept[x])], count: comparators.count)), at: 10)
+            try insert.step()
+            insert.resetKeepingBindings()
+        }
+        if rebuild {
+            for i in MatchStore.pairIndexes { try db.execute(i.sql) }
         }
 
         lap("decisions and stored pairs")
@@ -262,6 +295,33 @@ struct Matcher {
         case .linkOnly: return all - within
         case .dedupeOnly: return within
         }
+    }
+
+    /// Each record's place in (source, source_key) order, the order of match_pairs' primary key
+    /// (read from the record table's key index); nil if the table does not hold exactly the records.
+    func keyRanks() throws -> [UInt32]? {
+        var rank = [UInt32](repeating: .max, count: records.count)
+        let st = try db.prepare("SELECT rec_id FROM \(sqlIdent(EntityBuilder.table(entity.name))) ORDER BY source, source_key")
+        var next = 0
+        while try st.step() {
+            let r = Int(st.columnInt(0)) - 1
+            guard r >= 0, r < rank.count, rank[r] == .max else { return nil }
+            rank[r] = UInt32(next)
+            next += 1
+        }
+        return next == records.count ? rank : nil
+    }
+
+    /// A comparison vector as match_pairs stores it: each comparison's level, comma-separated.
+    static func levelsText(_ g: UInt64, count: Int) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(3 * count)
+        for k in 0..<count {
+            if k > 0 { bytes.append(UInt8(ascii: ",")) }
+            let v = UInt8((g >> (4 * UInt64(k))) & 0xF)
+            if v >= 10 { bytes.append(UInt8(ascii: "1")); bytes.append(UInt8(ascii: "0") + v - 10) } else { bytes.append(UInt8(ascii: "0") + v) }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Whether record i's `source:key` sorts before (or equal to) record j's.
