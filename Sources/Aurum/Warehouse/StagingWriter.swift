@@ -488,8 +488,9 @@ final class StagingWriter {
         let key = StagedColumns.key, hash = StagedColumns.hash
         let source = Value.text(self.source.name), run = Value.integer(self.run)
         guard try db.tableExists(table) else {
-            let n = try db.scalar("SELECT count(*) FROM \(load)")?.doubleValue ?? 0
-            try db.run("INSERT OR REPLACE INTO change_counts VALUES (?, ?, 1, ?, 0, 0, 0)", [run, source, .integer(Int64(n))])
+            // A first snapshot's load table holds exactly the rows staged (counting them would
+            // read the whole table back).
+            try db.run("INSERT OR REPLACE INTO change_counts VALUES (?, ?, 1, ?, 0, 0, 0)", [run, source, .integer(Int64(rowsStaged))])
             return
         }
         try db.run("DELETE FROM change_sets WHERE run_id = ? AND source = ?", [run, source])
