@@ -74,7 +74,7 @@ public struct PostgresSource: SourceConnector {
 }
 
 /// Rows of one PostgreSQL query, streamed. Owns its connection; `close()` releases it.
-public final class PostgresRowReader: RowReader {
+public final class PostgresRowReader: BatchRowReader {
     public static let defaultMethod: PostgresReadMethod = .copy
 
     public private(set) var columns: [String]
@@ -94,11 +94,13 @@ public final class PostgresRowReader: RowReader {
     private var cursorIndex: Int?
     private var maxCursor: Value?
     private var scratch: [UInt8] = []
+    /// The one-row batch `next()` decodes into.
+    private var one = RowBatch(width: 0)
     private var done = false
     private var closed = false
     private let object: String
     // cursor method
-    private var batch: PGResult?
+    private var fetched: PGResult?  // the current FETCH result
     private var batchRow = 0
     private let fetchSize: Int
 
@@ -176,46 +178,64 @@ public final class PostgresRowReader: RowReader {
         columns = described.map(\.0)
         types = described.map { PGType.decoder(for: $0.1) }
         cursorIndex = cursor.flatMap { c in described.firstIndex { $0.0 == c } }
+        one = RowBatch(width: described.count)
     }
 
     deinit { if !closed { conn.close() } }
 
     public func next() throws -> RowItem? {
-        guard !done else { return nil }
-        let row: [Value]?
-        switch method {
-        case .copy: row = try nextCopy()
-        case .cursor: row = try nextCursor()
-        }
-        guard let row else { done = true; return nil }
-        itemsRead += 1
-        if let ci = cursorIndex { track(row[ci]) }
-        return .row(row, line: itemsRead)
+        one.removeAll()
+        _ = try nextBatch(into: &one, maxRows: 1, maxBytes: .max)
+        guard one.rowCount == 1 else { return nil }
+        return .row(one.row(0), line: itemsRead)
     }
 
-    private func nextCopy() throws -> [Value]? {
-        var out: [Value]? = nil
+    /// Decodes rows straight into `batch` (the snapshot's fast path; `next()` goes through it too).
+    public func nextBatch(into batch: inout RowBatch, maxRows: Int, maxBytes: Int) throws -> Bool {
+        precondition(batch.width == types.count, "a batch of \(batch.width) columns for a source of \(types.count)")
+        guard !done else { return false }
+        var rows = 0
+        while rows < maxRows && batch.bytes.count < maxBytes {
+            let more: Bool
+            do {
+                switch method {
+                case .copy: more = try copyRow(into: &batch)
+                case .cursor: more = try cursorRow(into: &batch)
+                }
+            } catch {
+                batch.discardOpenRow()
+                throw error
+            }
+            guard more else { done = true; return false }
+            itemsRead += 1
+            batch.endRow(line: itemsRead)
+            rows += 1
+            if let ci = cursorIndex { track(batch.value(batch.rowCount - 1, ci)) }
+        }
+        return true
+    }
+
+    private func copyRow(into batch: inout RowBatch) throws -> Bool {
         let types = self.types
-        let more = try conn.wrap(object, sql) {
-            try conn.raw.copyOutRow { line in out = CopyText.decodeRow(line, types: types, scratch: &scratch) }
+        return try conn.wrap(object, sql) {
+            try conn.raw.copyOutRow { line in CopyText.decodeRow(line, types: types, scratch: &scratch, into: &batch) }
         }
-        return more ? out : nil
     }
 
-    private func nextCursor() throws -> [Value]? {
-        if batch == nil || batchRow >= batch!.rowCount {
-            if let b = batch, b.rowCount < fetchSize { batch = nil; try finishCursor(); return nil }
-            batch = try conn.wrap(object, sql) { try conn.raw.exec("FETCH \(fetchSize) FROM aurum_cursor") }
+    private func cursorRow(into batch: inout RowBatch) throws -> Bool {
+        if fetched == nil || batchRow >= fetched!.rowCount {
+            if let b = fetched, b.rowCount < fetchSize { fetched = nil; try finishCursor(); return false }
+            fetched = try conn.wrap(object, sql) { try conn.raw.exec("FETCH \(fetchSize) FROM aurum_cursor") }
             batchRow = 0
-            if batch!.rowCount == 0 { batch = nil; try finishCursor(); return nil }
+            if fetched!.rowCount == 0 { fetched = nil; try finishCursor(); return false }
         }
-        let b = batch!
+        let b = fetched!
         let r = batchRow
         batchRow += 1
-        var row: [Value] = []
-        row.reserveCapacity(types.count)
-        for c in 0..<types.count { row.append(b.isNull(r, c) ? .null : types[c].decode(b.bytes(r, c))) }
-        return row
+        for c in 0..<types.count {
+            if b.isNull(r, c) { batch.appendNull() } else { types[c].append(b.bytes(r, c), to: &batch) }
+        }
+        return true
     }
 
     private func finishCursor() throws {
@@ -260,7 +280,7 @@ public final class PostgresRowReader: RowReader {
     public func close() {
         guard !closed else { return }
         closed = true
-        batch = nil
+        fetched = nil
         conn.close()
     }
 }

@@ -67,6 +67,36 @@ enum PGType: Sendable, Equatable {
         }
     }
 
+    /// Appends the text form of a non-NULL value to `batch` as the field `decode(_:)` would make
+    /// it (the same `Value`, and so the same hash), without a `Value` or `String` for the common
+    /// types: integers, booleans, text-like types and timestamps in UTC.
+    func append(_ b: UnsafeBufferPointer<UInt8>, to batch: inout RowBatch) {
+        switch self {
+        case .integer:
+            if let i = parseInt(b) { batch.appendInteger(i) } else { batch.appendText(decoding: b) }
+        case .bool:
+            batch.appendInteger(b.first == UInt8(ascii: "t") ? 1 : 0)
+        case .numeric, .text, .json:
+            batch.appendText(decoding: b)
+        case .timestamptz:
+            let n = b.count
+            if n >= 13, b[10] == 32, b[n - 3] == UInt8(ascii: "+"), b[n - 2] == 48, b[n - 1] == 48,
+               b.allSatisfy({ $0 < 0x80 }) {
+                // `2024-01-02 03:04:05.5+00` → `2024-01-02T03:04:05.5Z`, as utcISO(_:) does.
+                batch.appendText { out in
+                    let start = out.count
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: b[..<(n - 3)]))
+                    out[start + 10] = UInt8(ascii: "T")
+                    out.append(UInt8(ascii: "Z"))
+                }
+            } else {
+                batch.append(decode(b))
+            }
+        case .float, .bytea, .array:
+            batch.append(decode(b))
+        }
+    }
+
     private func parseInt(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard !b.isEmpty else { return nil }
         var i = 0
@@ -203,15 +233,16 @@ struct ArrayParser {
 /// The COPY text format (the default `COPY … TO STDOUT`): tab-separated fields, `\N` for NULL,
 /// backslash escapes (`\t \n \r \b \f \v \\`, octal `\ooo`, hex `\xhh`).
 enum CopyText {
-    /// Splits one row (without its trailing newline) and decodes each field with its column's type.
-    static func decodeRow(_ line: UnsafeBufferPointer<UInt8>, types: [PGType], scratch: inout [UInt8]) -> [Value] {
-        var values: [Value] = []
-        values.reserveCapacity(types.count)
+    /// Splits one row (its trailing newline optional) and appends each field, decoded with its
+    /// column's type, to `batch` (the caller ends the row). A row with fewer fields than columns
+    /// (never sent by a server) ends in empty fields.
+    static func decodeRow(_ line: UnsafeBufferPointer<UInt8>, types: [PGType], scratch: inout [UInt8], into batch: inout RowBatch) {
         var n = line.count
         if n > 0, line[n - 1] == 10 { n -= 1 }
         var i = 0
         var col = 0
         while col < types.count {
+            if i > n { i = n }
             // Field [i, j)
             var j = i
             var escaped = false
@@ -221,17 +252,25 @@ enum CopyText {
             }
             if j > n { j = n }
             if j - i == 2, line[i] == 92, line[i + 1] == UInt8(ascii: "N") {
-                values.append(.null)
+                batch.appendNull()
             } else if !escaped {
-                values.append(types[col].decode(UnsafeBufferPointer(rebasing: line[i..<j])))
+                types[col].append(UnsafeBufferPointer(rebasing: line[i..<j]), to: &batch)
             } else {
                 unescape(line, i, j, into: &scratch)
-                values.append(scratch.withUnsafeBufferPointer { types[col].decode($0) })
+                scratch.withUnsafeBufferPointer { types[col].append($0, to: &batch) }
             }
             col += 1
             i = j + 1
         }
-        return values
+    }
+
+    /// One row as `Value`s (tests and diagnostics; the source appends to a `RowBatch`).
+    static func decodeRow(_ line: UnsafeBufferPointer<UInt8>, types: [PGType]) -> [Value] {
+        var batch = RowBatch(width: types.count)
+        var scratch: [UInt8] = []
+        decodeRow(line, types: types, scratch: &scratch, into: &batch)
+        batch.endRow(line: 1)
+        return batch.row(0)
     }
 
     static func unescape(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, into out: inout [UInt8]) {

@@ -142,6 +142,61 @@ enum Snapshotter {
         let reader = try connector.open(spec)
         defer { reader.close() }
         try writer.addColumns(reader.columns)
+        if let batched = reader as? BatchRowReader {
+            try stageBatches(batched, source, writer)
+        } else {
+            try stageItems(reader, source, writer)
+        }
+        if let cursor {
+            // Inside the snapshot's transaction: recorded only when the snapshot commits.
+            try Watermarks.record(writer.db, run: writer.run, source: source.name, column: cursor,
+                                  value: reader.watermark, rowsRead: reader.itemsRead, fullRead: !writer.carryOver)
+        }
+        return reader.itemsRead
+    }
+
+    /// Rows per `RowBatch` the reader thread hands over, and the bytes at which it hands one over early.
+    static let batchRows = 4096, batchBytes = 4 << 20
+
+    /// The fast path: the reader thread decodes rows into `RowBatch`es (bytes and hashes), this one
+    /// binds them in place. Batches are recycled between the threads, so memory stays a few
+    /// batches whatever the source's size.
+    static func stageBatches(_ reader: BatchRowReader, _ source: SourceSpec, _ writer: StagingWriter) throws {
+        let width = reader.columns.count
+        let full = BoundedQueue<RowBatch>(capacity: 3)
+        // At most five batches exist (three queued, one being filled, one being written), so
+        // handing one back never blocks.
+        let empty = BoundedQueue<RowBatch>(capacity: 8)
+        let box = BatchReaderBox(reader)
+        let worker = WorkerThread(name: "aurum.read.\(source.name)") {
+            do {
+                var more = true
+                while more {
+                    var b = empty.tryPop() ?? RowBatch(width: width, reservingRows: batchRows, bytes: 256 * batchRows)
+                    b.removeAll()
+                    more = try box.reader.nextBatch(into: &b, maxRows: batchRows, maxBytes: batchBytes)
+                    if b.rowCount > 0, !full.push(b) { return }
+                }
+                full.close()
+            } catch {
+                full.close(error: error)
+            }
+        }
+        defer { full.close(); empty.close(); worker.join() }
+        while let batch = try full.pop() {
+            try writer.write(batch)
+            empty.push(batch)
+        }
+        worker.join()
+    }
+
+    /// `@unchecked Sendable`: as `RowReaderBox`.
+    final class BatchReaderBox: @unchecked Sendable {
+        let reader: BatchRowReader
+        init(_ r: BatchRowReader) { reader = r }
+    }
+
+    static func stageItems(_ reader: RowReader, _ source: SourceSpec, _ writer: StagingWriter) throws {
         var index: [String: Int] = [:]
         for (i, c) in writer.columns.enumerated() { index[c] = i }
         // The reader (the server's protocol, decoding) runs on a thread of its own while this one
@@ -192,12 +247,6 @@ enum Snapshotter {
             }
         }
         worker.join()
-        if let cursor {
-            // Inside the snapshot's transaction: recorded only when the snapshot commits.
-            try Watermarks.record(writer.db, run: writer.run, source: source.name, column: cursor,
-                                  value: reader.watermark, rowsRead: reader.itemsRead, fullRead: !writer.carryOver)
-        }
-        return reader.itemsRead
     }
 
     /// `options.full_diff_every` of a cursor source: a whole number of reads, at least 1 (nil when not set).

@@ -36,6 +36,16 @@ final class BoundedQueue<T>: @unchecked Sendable {
         return item
     }
 
+    /// The first item, or nil at once when there is none (never blocks, never throws).
+    func tryPop() -> T? {
+        condition.lock()
+        defer { condition.unlock() }
+        if items.isEmpty { return nil }
+        let item = items.removeFirst()
+        condition.broadcast()
+        return item
+    }
+
     /// Ends the stream (producer: done or failed; consumer: stop the producer).
     func close(error: Error? = nil) {
         condition.lock()

@@ -17,6 +17,22 @@ struct FNV1a {
 
     mutating func add(byte: UInt8) { value = (value ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
 
+    /// Adds the decimal digits of `i` exactly as `add(String(i))` would, without making the String.
+    mutating func add(decimal i: Int64) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: a sign and 19 digits fit
+        withUnsafeMutableBytes(of: &digits) { buf in
+            var x = i.magnitude
+            var n = 0
+            repeat {
+                buf[23 - n] = UInt8(48 + x % 10)
+                x /= 10
+                n += 1
+            } while x > 0
+            if i < 0 { buf[23 - n] = UInt8(ascii: "-"); n += 1 }
+            add(UnsafeRawBufferPointer(rebasing: buf[(24 - n)...]))
+        }
+    }
+
     /// Adds a value with its type, so 1 and '1' hash differently and NULL differs from ''.
     mutating func add(_ v: Value) {
         switch v {

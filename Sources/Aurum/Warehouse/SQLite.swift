@@ -212,6 +212,13 @@ public final class SQLiteStatement {
     }
 
     @inline(__always) func bindInt(_ x: Int64, at i: Int32) { sqlite3_bind_int64(stmt, i, x) }
+    @inline(__always) func bindDouble(_ x: Double, at i: Int32) { sqlite3_bind_double(stmt, i, x) }
+
+    /// Binds bytes that stay valid until the statement is stepped (no copy); `count` > 0.
+    @inline(__always)
+    func bindBlob(_ p: UnsafeRawPointer, _ count: Int, at i: Int32) {
+        sqlite3_bind_blob(stmt, i, p, Int32(count), SQLITE_STATIC_DESTRUCTOR)
+    }
     @inline(__always) func bindNull(at i: Int32) { sqlite3_bind_null(stmt, i) }
 
     /// Steps once; true when a row is available.

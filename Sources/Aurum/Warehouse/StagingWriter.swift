@@ -375,6 +375,73 @@ final class StagingWriter {
         reportProgress()
     }
 
+    /// Inserts a batch of rows a connector decoded into one buffer (`RowBatch`): the same rows,
+    /// keys, hashes and change set as `write(values:line:)` on each row's values, but the fields'
+    /// bytes are bound in place and the hash was computed by the reader.
+    func write(_ batch: RowBatch) throws {
+        let st = try statement()
+        let keys = try keyColumnIndexes()
+        let deleted = try deletedColumnIndex()
+        let width = batch.width
+        let base = Int32(StagedColumns.all.count)
+        try batch.bytes.withUnsafeBufferPointer { bytes in
+            try batch.kinds.withUnsafeBufferPointer { kinds in
+                try batch.nums.withUnsafeBufferPointer { nums in
+                    try batch.ends.withUnsafeBufferPointer { ends in
+                        for r in 0..<batch.rowCount {
+                            let hash = Int64(bitPattern: batch.hash(ofRow: r))
+                            var first = run
+                            if let keys {
+                                let k = keys.map { $0 < width ? (batch.value(r, $0).textValue ?? "") : "" }.joined(separator: "\u{1F}")
+                                if let d = deleted, d < width, Self.marksDeleted(batch.value(r, d)) {
+                                    try softDelete(key: k)
+                                    continue
+                                }
+                                first = try firstSeen(key: k, hash: hash)
+                                try st.bind(.text(k), at: 3)
+                            } else {
+                                st.bindNull(at: 3)
+                            }
+                            st.bindInt(nextRid, at: 1)
+                            st.bindInt(Int64(batch.line(ofRow: r)), at: 2)
+                            st.bindInt(hash, at: 4)
+                            st.bindInt(first, at: 5)
+                            st.bindInt(run, at: 6)
+                            let row = r * width
+                            for c in 0..<width {
+                                let f = row + c
+                                let at = base + Int32(c) + 1
+                                switch RowBatch.Kind(rawValue: kinds[f]) {
+                                case .integer: st.bindInt(nums[f], at: at)
+                                case .real: st.bindDouble(Double(bitPattern: UInt64(bitPattern: nums[f])), at: at)
+                                case .text:
+                                    let start = Int(nums[f])
+                                    st.bindText(bytes.baseAddress.map { $0 + start }, ends[f] - start, at: at)
+                                case .blob:
+                                    let start = Int(nums[f])
+                                    if ends[f] > start, let p = bytes.baseAddress {
+                                        st.bindBlob(UnsafeRawPointer(p + start), ends[f] - start, at: at)
+                                    } else {
+                                        try st.bind(.blob([]), at: at)
+                                    }
+                                case .null, nil: st.bindNull(at: at)
+                                }
+                            }
+                            // Columns added after the reader fixed its own stay NULL.
+                            for i in width..<max(width, columns.count) { st.bindNull(at: base + Int32(i) + 1) }
+                            try st.step()
+                            st.resetKeepingBindings()
+                            nextRid += 1
+                            rowsStaged += 1
+                            FaultPoints.hit("snapshot.row")
+                        }
+                    }
+                }
+            }
+        }
+        reportProgress()
+    }
+
     func quarantine(line: Int?, rule: String, reason: String, raw: String?) throws {
         try db.run("INSERT INTO quarantine(run_id, source, step, line, rule, reason, raw) VALUES (?, ?, 'snapshot', ?, ?, ?, ?)",
                    [.integer(run), .text(source.name), line.map { .integer(Int64($0)) } ?? .null,
@@ -482,8 +549,9 @@ final class StagingWriter {
         let key = StagedColumns.key, hash = StagedColumns.hash
         let source = Value.text(self.source.name), run = Value.integer(self.run)
         guard try db.tableExists(table) else {
-            let n = try db.scalar("SELECT count(*) FROM \(load)")?.doubleValue ?? 0
-            try db.run("INSERT OR REPLACE INTO change_counts VALUES (?, ?, 1, ?, 0, 0, 0)", [run, source, .integer(Int64(n))])
+            // A first snapshot's load table holds exactly the rows staged (counting them would
+            // read the whole table back).
+            try db.run("INSERT OR REPLACE INTO change_counts VALUES (?, ?, 1, ?, 0, 0, 0)", [run, source, .integer(Int64(rowsStaged))])
             return
         }
         try db.run("DELETE FROM change_sets WHERE run_id = ? AND source = ?", [run, source])
