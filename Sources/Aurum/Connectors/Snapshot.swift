@@ -2,10 +2,13 @@ import Foundation
 
 /// Reads each source as a stream and stages it; every row read is staged or quarantined.
 enum Snapshotter {
+    /// `configure` sets up the staging writer before the first row (the streamed load's chunk commits).
     static func snapshot(_ source: SourceSpec, into db: SQLiteDatabase, run: Int64,
-                         progress: @escaping (Int) -> Void = { _ in }) throws -> SnapshotResult {
+                         progress: @escaping (Int) -> Void = { _ in },
+                         configure: (StagingWriter) -> Void = { _ in }) throws -> SnapshotResult {
         let writer = try StagingWriter(db: db, source: source, run: run)
         writer.progress = progress
+        configure(writer)
         do {
             let read: Int
             switch source.type {

@@ -82,6 +82,7 @@ enum Report {
             ("outputs", .array(outputs)),
         ]
         if !state.syncs.isEmpty { fields.append(("sync", .array(state.syncs.map(\.json)))) }
+        if let streamed = state.streamed?.json { fields.append(("streamed_load", streamed)) }
         if !state.entities.isEmpty {
             let matching: [JSON] = state.entities.map { e in
                 guard case .object(var f) = e.match.json else { return e.match.json }
