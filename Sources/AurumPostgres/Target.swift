@@ -93,6 +93,108 @@ public struct PostgresTarget: TargetConnector {
     }
 }
 
+extension PostgresTarget: StreamingTargetConnector {
+    /// `replace` mode (the default): one transaction, so a streamed load can be rolled back.
+    /// `options: {streamed: false}` turns the streamed load off for this output.
+    public func canStream(_ spec: OutputSpec) -> Bool {
+        (spec.options["mode"] == nil || spec.options["mode"] == .string("replace")) && spec.options["streamed"] != .bool(false)
+    }
+
+    public func beginWrite(_ spec: OutputSpec, rows: RowCursor) throws -> PendingWrite {
+        guard let table = spec.table, !table.isEmpty else {
+            throw AurumError(.output, "a postgresql output needs a table", at: spec.location)
+        }
+        let key = spec.options["key"].flatMap(PostgresTable.keyColumns) ?? []
+        var batch = 10_000
+        if case .int(let n)? = spec.options["batch_size"], n > 0 { batch = Int(n) }
+        let t = try PostgresTable(connection: spec.connection ?? "", credentials: spec.credentials, table: table, key: key)
+        return PendingPostgresLoad(t, rows, batchSize: batch)
+    }
+}
+
+/// `PostgresTable.replace` of a cursor, run on a thread of its own; after the last row it waits
+/// for `commit()` (COMMIT) or `rollback()` (ROLLBACK: the table keeps its previous contents).
+///
+/// `@unchecked Sendable`: `decision`, `sent` and `result` are guarded by `condition`; the table
+/// and the cursor are used by the load thread only.
+final class PendingPostgresLoad: PendingWrite, @unchecked Sendable {
+    private let condition = NSCondition()
+    private var decision: Bool? = nil
+    private var sent: Int? = nil
+    private var result: Result<(path: String, rows: Int), Error>? = nil
+    private var worker: WorkerThread!
+
+    struct Abandoned: Error {}
+
+    private final class Parts: @unchecked Sendable {
+        let table: PostgresTable
+        let rows: RowCursor
+        init(_ t: PostgresTable, _ r: RowCursor) { table = t; rows = r }
+    }
+
+    init(_ table: PostgresTable, _ rows: RowCursor, batchSize: Int) {
+        let parts = Parts(table, rows)
+        worker = WorkerThread(name: "aurum.pg.load") { [self] in
+            do {
+                let n = try parts.table.replace(parts.rows, batchSize: batchSize) { sent in
+                    FaultPoints.hit("postgres.streamed")
+                    guard self.awaitDecision(sent) else { throw Abandoned() }
+                }
+                self.finished(.success((parts.table.location, n)))
+            } catch {
+                self.finished(.failure(error))
+            }
+            parts.table.close()
+        }
+    }
+
+    private func finished(_ r: Result<(path: String, rows: Int), Error>) {
+        condition.lock()
+        result = r
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func finishSending() throws -> Int {
+        condition.lock(); defer { condition.unlock() }
+        while sent == nil && result == nil { condition.wait() }
+        if let sent { return sent }
+        if case .failure(let e)? = result { throw e }
+        return 0
+    }
+
+    private func awaitDecision(_ n: Int) -> Bool {
+        condition.lock(); defer { condition.unlock() }
+        sent = n
+        condition.broadcast()
+        while decision == nil { condition.wait() }
+        return decision!
+    }
+
+    private func decide(_ commit: Bool) {
+        condition.lock()
+        if decision == nil { decision = commit }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func commit() throws -> (path: String, rows: Int) {
+        decide(true)
+        worker.join()
+        switch result! {
+        case .success(let r):
+            FaultPoints.hit("postgres.committed")
+            return r
+        case .failure(let e): throw e
+        }
+    }
+
+    func rollback() {
+        decide(false)
+        worker.join()
+    }
+}
+
 /// One PostgreSQL table as a target: full replacement, appends, keyed upserts and deletes.
 /// Owns its connection; call `close()` (or let it go out of scope).
 public final class PostgresTable {
@@ -100,7 +202,7 @@ public final class PostgresTable {
     /// Key columns: the unique index created with the table, and the default for `upsert`/`delete`.
     public let key: [String]
     public let connection: PostgresConnection
-    private let qname: String
+    fileprivate let qname: String
 
     public init(connection: String, credentials: Credentials? = nil, table: String, key: [String] = []) throws {
         self.table = table
@@ -131,7 +233,7 @@ public final class PostgresTable {
         return "postgresql://\(e.user)@\(e.host):\(e.port)/\(e.database)?table=\(table)"
     }
 
-    private var object: String { "table \(table)" }
+    fileprivate var object: String { "table \(table)" }
 
     /// A column of an existing table.
     public struct Column: Sendable, Equatable {
@@ -224,7 +326,7 @@ public final class PostgresTable {
 
     /// The same for a batch whose value kinds are `k`; `beforeAlter` runs before the first ALTER
     /// (an open COPY must end first).
-    private func adapt(_ layout: inout Layout, kinds k: [PostgresColumnKind], beforeAlter: () throws -> Void = {}) throws {
+    fileprivate func adapt(_ layout: inout Layout, kinds k: [PostgresColumnKind], beforeAlter: () throws -> Void = {}) throws {
         if let existing = layout.existing {
             for (i, kind) in k.enumerated() where kind > layout.kinds[i] {
                 layout.kinds[i] = layout.kinds[i].merged(kind)
@@ -389,47 +491,112 @@ public final class PostgresTable {
     /// Full replacement in one transaction: create or check, TRUNCATE, COPY every row, COMMIT.
     /// Rows are encoded in chunks of at most `batchSize` rows (and 256 KiB); the kinds of each chunk
     /// are checked (or the created columns widened) before it is sent. One COPY stays open across
-    /// chunks unless a column must be altered, so the server parses while the next chunk is encoded.
+    /// chunks unless a column must be altered. The chunks are sent by a thread of their own
+    /// (`CopySender`), so this thread encodes the next chunk while the server parses the last one
+    /// and neither waits for the other. `beforeCommit` runs after the last row was sent and before
+    /// COMMIT; it may throw to roll everything back.
     /// Returns the rows written. On any failure the table is left as it was (or not created): the
     /// error's `rowsCommitted` is 0 and its message says how many rows had been sent.
     @discardableResult
-    public func replace(_ rows: RowCursor, batchSize: Int = 10_000) throws -> Int {
+    public func replace(_ rows: RowCursor, batchSize: Int = 10_000, beforeCommit: (Int) throws -> Void = { _ in }) throws -> Int {
         let encoder = CopyEncoder(rows, maxRows: batchSize)
-        var sent = 0
+        var sender: CopySender? = nil
         do {
             return try connection.transaction {
                 var chunk = try encoder.next()
-                var layout = try prepare(columns: rows.columns, kinds: chunk.kinds)
+                let layout = try prepare(columns: rows.columns, kinds: chunk.kinds)
                 if layout.existing != nil { try connection.execute("TRUNCATE \(qname)", object: object) }
-                let sql = "COPY \(qname) (\(layout.names.map(connection.quoteIdentifier).joined(separator: ", "))) FROM STDIN"
-                var open = false
-                func end() throws {
-                    guard open else { return }
-                    open = false
-                    try connection.wrap(object, sql) { try connection.raw.endCopyIn() }
-                }
+                let s = CopySender(self, layout)
+                sender = s
                 do {
                     while chunk.rows > 0 {
-                        if sent > 0 { try adapt(&layout, kinds: chunk.kinds, beforeAlter: end) }
-                        if !open {
-                            try connection.wrap(object, sql) { try connection.raw.startCopyIn(sql) }
-                            open = true
-                        }
-                        try connection.wrap(object, sql) { try connection.raw.putCopyData(chunk.bytes) }
-                        sent += chunk.rows
+                        guard s.push(chunk) else { break }
                         chunk = try encoder.next()
                     }
-                    try end()
                 } catch {
-                    if open { try? connection.raw.endCopyIn(abort: "aborted by aurum") }
+                    s.cancel()
                     throw error
                 }
+                let sent = try s.finish()
+                try beforeCommit(sent)
                 return sent
             }
         } catch {
             throw Self.partial(error, committed: 0,
-                               "nothing committed: the table keeps its previous contents; \(sent) rows had been sent")
+                               "nothing committed: the table keeps its previous contents; \(sender?.sent ?? 0) rows had been sent")
         }
+    }
+
+    /// Sends encoded chunks to one open `COPY … FROM STDIN` from a thread of its own; the
+    /// connection belongs to that thread from `init` until `finish()` or `cancel()` returned.
+    /// Before each chunk after the first it widens (or checks) the columns for the chunk's kinds.
+    ///
+    /// `@unchecked Sendable`: `failure` and `sent` are written by the sender thread and read by
+    /// the owner only after joining it (or, for `sent`, in an error message after the end).
+    final class CopySender: @unchecked Sendable {
+        private let queue = BoundedQueue<CopyEncoder.Chunk>(capacity: 8)
+        private var worker: WorkerThread!
+        private var failure: Error?
+        private(set) var sent = 0
+
+        struct Cancelled: Error {}
+
+        init(_ table: PostgresTable, _ layout: Layout) {
+            let box = TableBox(table)
+            worker = WorkerThread(name: "aurum.pg.copy") { [self] in self.run(box.table, layout) }
+        }
+
+        private func run(_ t: PostgresTable, _ start: Layout) {
+            var layout = start
+            let c = t.connection
+            let sql = "COPY \(t.qname) (\(layout.names.map(c.quoteIdentifier).joined(separator: ", "))) FROM STDIN"
+            var open = false
+            func end() throws {
+                guard open else { return }
+                open = false
+                try c.wrap(t.object, sql) { try c.raw.endCopyIn() }
+            }
+            do {
+                while let chunk = try queue.pop() {
+                    if sent > 0 { try t.adapt(&layout, kinds: chunk.kinds, beforeAlter: end) }
+                    if !open {
+                        try c.wrap(t.object, sql) { try c.raw.startCopyIn(sql) }
+                        open = true
+                    }
+                    try c.wrap(t.object, sql) { try c.raw.putCopyData(chunk.bytes) }
+                    sent += chunk.rows
+                }
+                try end()
+            } catch {
+                if open { try? c.raw.endCopyIn(abort: "aborted by aurum") }
+                if !(error is Cancelled) { failure = error }
+                queue.close(error: error)
+            }
+        }
+
+        /// Queues a chunk; false when the sender has failed (`finish()` throws its error).
+        func push(_ chunk: CopyEncoder.Chunk) -> Bool { queue.push(chunk) }
+
+        /// Ends the stream, waits for the last chunk to be sent and the COPY to end; the rows sent.
+        func finish() throws -> Int {
+            queue.close()
+            worker.join()
+            if let failure { throw failure }
+            return sent
+        }
+
+        /// Stops sending (the COPY is aborted) and waits for the thread.
+        func cancel() {
+            queue.close(error: Cancelled())
+            worker.join()
+        }
+    }
+
+    /// `@unchecked Sendable`: hands the table to the sender thread, the only one that uses it
+    /// while the sender runs.
+    private final class TableBox: @unchecked Sendable {
+        let table: PostgresTable
+        init(_ t: PostgresTable) { table = t }
     }
 
     /// The error of a write that failed part-way, with the rows committed before it.

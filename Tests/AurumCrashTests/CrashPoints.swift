@@ -90,4 +90,16 @@ enum CrashPoints {
         CrashPoint(name: "sync.applied", hit: 2),           // CSV sync written, state not recorded
         CrashPoint(name: "run.report"),
     ]
+
+    /// Killed in a run that takes the streamed load (one CSV source passed through to one
+    /// PostgreSQL table, written while staging): 40,000 rows, so staging commits one chunk of
+    /// 32,768 rows while the COPY is open; steps: snapshot, transform, integrate, output.
+    static let streamed: [CrashPoint] = [
+        CrashPoint(name: "snapshot.chunk-committed"),       // the first chunk committed, before the write starts
+        CrashPoint(name: "postgres.copy-row", hit: 20_000), // mid-COPY while staging goes on
+        CrashPoint(name: "snapshot.loaded"),                // staged, before the swap; the COPY waits for the rest
+        CrashPoint(name: "postgres.streamed"),              // every row sent, the transaction waits for the output step
+        CrashPoint(name: "postgres.committed"),             // committed, before the ledger's step end
+        CrashPoint(name: "step.end", hit: 4),               // the output step, before its ledger update
+    ]
 }

@@ -110,6 +110,30 @@ public protocol TargetConnector: Sendable {
     func rebuild(_ spec: OutputSpec, rows: RowCursor, key: [String]) throws -> (path: String, rows: Int)
 }
 
+/// A full write started before the run knows that its rows are the output's (the streamed load,
+/// `Pipeline+StreamedLoad.swift`): it stays open, in one transaction, until exactly one of
+/// `commit()` or `rollback()` is called.
+public protocol PendingWrite: AnyObject {
+    /// Waits until every row was sent (the write then waits for `commit()` or `rollback()`);
+    /// returns how many, or throws the write's failure.
+    func finishSending() throws -> Int
+    /// Waits for the last row to be sent, then commits; returns what `TargetConnector.write` would
+    /// (throws what it would throw, and then nothing was committed).
+    func commit() throws -> (path: String, rows: Int)
+    /// Undoes the write (nothing of it is committed) and waits until it is undone.
+    func rollback()
+}
+
+/// A target whose full write can run while the source is still being staged, and be undone.
+public protocol StreamingTargetConnector: TargetConnector {
+    /// Whether this output is written whole in one transaction (so a streamed write can be undone).
+    func canStream(_ spec: OutputSpec) -> Bool
+    /// Connects, then writes `rows` on a thread of its own (the cursor is used by that thread only,
+    /// and may block while it waits for rows); the transaction stays open until `commit()` or
+    /// `rollback()`.
+    func beginWrite(_ spec: OutputSpec, rows: RowCursor) throws -> PendingWrite
+}
+
 extension TargetConnector {
     public func validate(_ spec: OutputSpec) -> [(String, String)] { [] }
     public var capabilities: ConnectorCapabilities { [] }

@@ -3,12 +3,15 @@ import Foundation
 /// Reads each source as a stream and stages it; every row read is staged or quarantined.
 enum Snapshotter {
     /// `nullTokens`: the null check's tokens when it is on (CSV/TSV columns are typed as the
-    /// transform reads them: a token is no value), else nil.
+    /// transform reads them: a token is no value), else nil. `configure` sets up the staging
+    /// writer before the first row (the streamed load's chunk commits).
     static func snapshot(_ source: SourceSpec, into db: SQLiteDatabase, run: Int64, nullTokens: [String]? = nil,
-                         progress: @escaping (Int) -> Void = { _ in }) throws -> SnapshotResult {
+                         progress: @escaping (Int) -> Void = { _ in },
+                         configure: (StagingWriter) -> Void = { _ in }) throws -> SnapshotResult {
         let writer = try StagingWriter(db: db, source: source, run: run)
         writer.progress = progress
         writer.nullTokens = nullTokens
+        configure(writer)
         do {
             let read: Int
             switch source.type {

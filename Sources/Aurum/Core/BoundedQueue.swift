@@ -3,18 +3,18 @@ import Foundation
 /// A blocking FIFO of bounded capacity between one producer thread and one consumer thread.
 ///
 /// `@unchecked Sendable`: every access to `items` and `closed` happens under `condition`'s lock.
-final class BoundedQueue<T>: @unchecked Sendable {
+package final class BoundedQueue<T>: @unchecked Sendable {
     private var items: [T] = []
     private var closed = false
     private var failure: Error?
     private let capacity: Int
     private let condition = NSCondition()
 
-    init(capacity: Int) { self.capacity = capacity }
+    package init(capacity: Int) { self.capacity = capacity }
 
     /// Blocks while full. Returns false when the consumer has closed the queue.
     @discardableResult
-    func push(_ item: T) -> Bool {
+    package func push(_ item: T) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         while items.count >= capacity && !closed { condition.wait() }
@@ -25,7 +25,7 @@ final class BoundedQueue<T>: @unchecked Sendable {
     }
 
     /// Blocks while empty; nil once closed and drained. Rethrows the producer's failure.
-    func pop() throws -> T? {
+    package func pop() throws -> T? {
         condition.lock()
         defer { condition.unlock() }
         while items.isEmpty && !closed { condition.wait() }
@@ -47,7 +47,7 @@ final class BoundedQueue<T>: @unchecked Sendable {
     }
 
     /// Ends the stream (producer: done or failed; consumer: stop the producer).
-    func close(error: Error? = nil) {
+    package func close(error: Error? = nil) {
         condition.lock()
         if failure == nil, let error { failure = error }
         closed = true
@@ -59,10 +59,10 @@ final class BoundedQueue<T>: @unchecked Sendable {
 /// Runs `body` on a new thread and returns a handle to wait for it.
 ///
 /// `@unchecked Sendable`: `joined` is only touched by the thread that created the worker.
-final class WorkerThread: @unchecked Sendable {
+package final class WorkerThread: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private var joined = false
-    init(name: String, _ body: @escaping @Sendable () -> Void) {
+    package init(name: String, _ body: @escaping @Sendable () -> Void) {
         let t = Thread { [done] in
             body()
             done.signal()
@@ -72,7 +72,7 @@ final class WorkerThread: @unchecked Sendable {
         t.start()
     }
     /// Waits for the thread to finish; later calls return at once.
-    func join() {
+    package func join() {
         if joined { return }
         done.wait()
         joined = true

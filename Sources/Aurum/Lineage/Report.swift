@@ -84,6 +84,7 @@ enum Report {
         // Per source, which rows the transform and quality checks evaluated (the counts above are of those).
         if !state.prepared.isEmpty { fields.append(("transform", .array(state.prepared.map(\.json)))) }
         if !state.syncs.isEmpty { fields.append(("sync", .array(state.syncs.map(\.json)))) }
+        if let streamed = state.streamed?.json { fields.append(("streamed_load", streamed)) }
         if !state.entities.isEmpty {
             let matching: [JSON] = state.entities.map { e in
                 guard case .object(var f) = e.match.json else { return e.match.json }

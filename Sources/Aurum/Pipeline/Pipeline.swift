@@ -60,6 +60,7 @@ public enum Pipeline {
             return RunOutcome(runID: run, report: report, succeeded: true, error: nil)
         } catch {
             let e = (error as? AurumError) ?? AurumError(.runtime, "\(error)")
+            state.streamed?.abandon("the run failed")
             if let step = state.openStep { try? warehouse.endStep(run, step, recordsOut: e.rowsCommitted, error: e.description) }
             try? db.execute("ROLLBACK")
             try? warehouse.endRun(run, error: e.description, report: nil)
@@ -74,6 +75,8 @@ public enum Pipeline {
         var outputs: [(OutputSpec, String, Int)] = []
         var entities: [EntityOutcome] = []
         var syncs: [SyncOutcome] = []
+        /// The output being written while the snapshot stages (`Pipeline+StreamedLoad.swift`).
+        var streamed: StreamedLoad?
         var openStep: Int?
         var full = false
         /// Per source, staged rows the transform evaluates again besides the changed keys' (a
@@ -106,14 +109,21 @@ public enum Pipeline {
         try prepareSources(catalog, warehouse: warehouse, run: run, state: &state, observer: observer)
         try afterPreparation(&state)
         try integrateAndPublish(catalog, warehouse: warehouse, run: run, state: &state, observer: observer)
+        state.streamed?.abandon("the output step did not use it")
     }
 
     static func snapshotSources(_ catalog: Catalog, warehouse: Warehouse, run: Int64, state: inout RunState, observer: RunObserver) throws {
         let db = warehouse.db
+        let streamed = StreamedLoad.plan(catalog)
+        state.streamed = streamed
         for source in catalog.sources {
             let snap: SnapshotResult = try step("snapshot:\(source.name)", warehouse, run, &state, observer) { _ in
-                let r = try Snapshotter.snapshot(source, into: db, run: run, nullTokens: catalog.quality.nulls ? catalog.quality.nullTokens : nil) {
-                    observer.progress("snapshot:\(source.name)", records: $0)
+                let r = try Snapshotter.snapshot(source, into: db, run: run, nullTokens: catalog.quality.nulls ? catalog.quality.nullTokens : nil,
+                                                 progress: { observer.progress("snapshot:\(source.name)", records: $0) },
+                                                 configure: { streamed?.attach($0) })
+                if let streamed {
+                    let last = try db.scalar("SELECT coalesce(max(\(StagedColumns.rid)), 0) FROM \(sqlIdent(r.table))")
+                    if case .integer(let rid)? = last { streamed.stagingFinished(table: r.table, lastRid: rid) } else { streamed.abandon("no staged rows") }
                 }
                 return (r, r.rowsRead, r.rowsStaged)
             }
@@ -190,8 +200,14 @@ public enum Pipeline {
             if let i = integration, i.table == table { rowsIn = i.rows } else {
                 rowsIn = Int(try db.scalar("SELECT count(*) FROM \(sqlIdent(table))")?.doubleValue ?? 0)
             }
+            let streamed = state.streamed
             let (path, rows): (String, Int) = try step("output:\(out.format.rawValue)", warehouse, run, &state, observer,
-                                                       recordsIn: rowsIn) { _ in
+                                                       recordsIn: rowsIn) { st in
+                // Written while staging: committed when its rows are these, else rolled back and written here.
+                if let streamed, streamed.output.name == out.name,
+                   let r = try streamed.complete(db: db, prepared: st.prepared.first, integration: integration, rows: rowsIn) {
+                    return (r, rowsIn, r.rows)
+                }
                 let r = try publisher.publish(out)
                 return (r, rowsIn, r.rows)
             }

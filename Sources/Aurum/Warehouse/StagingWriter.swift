@@ -75,6 +75,16 @@ final class StagingWriter {
     private(set) var csvNumberKinds: [Int64] = []
     /// Told the rows staged so far, every 65,536 rows.
     var progress: (Int) -> Void = { _ in }
+    /// When set, the CSV path commits the load table every `rows` rows and then tells `committed`
+    /// the last rid committed and the column number kinds so far, so that another connection can
+    /// read the rows while staging goes on (the streamed load, `Pipeline+StreamedLoad.swift`).
+    /// Only while the transaction holds nothing but load-table rows (no previous snapshot, nothing
+    /// quarantined): a crash then leaves a load table the next run drops, and the previous
+    /// snapshot untouched.
+    var chunkCommits: (rows: Int, committed: (_ lastRid: Int64, _ kinds: [Int64]) -> Void)? = nil
+    private var lastChunkCommit = 0
+    /// The rid of the last row staged (rids are 1, 2, … in staging order).
+    var lastRid: Int64 { nextRid - 1 }
     private var lastProgress = 0
 
     private func reportProgress() {
@@ -315,6 +325,13 @@ final class StagingWriter {
         }
         rowsStaged += batch.rowCount - (rowsDeleted - rowsBefore)
         reportProgress()
+        if let chunks = chunkCommits, rowsStaged - lastChunkCommit >= chunks.rows, previous == nil, rowsQuarantined == 0 {
+            try db.execute("COMMIT")
+            try db.execute("BEGIN IMMEDIATE")
+            lastChunkCommit = rowsStaged
+            FaultPoints.hit("snapshot.chunk-committed")
+            chunks.committed(lastRid, kinds)
+        }
     }
 
     // MARK: Generic rows
