@@ -1,14 +1,14 @@
 @testable import Aurum
 import Foundation
 import Testing
+import AurumTestSupport
 @testable import AurumMongo
 
 /// The server under test: MONGO_URL (default mongodb://127.0.0.1:27017). When it does not answer,
 /// the tests are skipped with a reason, unless CI is set: then they run and fail.
 enum MongoEnv {
-    static let url = (ProcessInfo.processInfo.environment["MONGO_URL"] ?? "mongodb://127.0.0.1:27017")
-        .trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-    static let isCI = ProcessInfo.processInfo.environment["CI"] != nil
+    static let url = TestServers.mongoURL
+    static let isCI = TestServers.ci
     static let reachable: Bool = {
         guard let c = try? MongoClient(MongoEndpoint(url + "/admin?serverSelectionTimeoutMS=2000", credentials: nil)) else { return false }
         defer { c.close() }

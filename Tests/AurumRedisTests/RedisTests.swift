@@ -1,13 +1,14 @@
 @testable import Aurum
 import Foundation
 import Testing
+import AurumTestSupport
 @testable import AurumRedis
 
 /// The server under test: REDIS_URL (default redis://127.0.0.1:6379/0). When it does not answer,
 /// the tests are skipped with a reason, unless CI is set: then they run and fail.
 enum RedisEnv {
-    static let url = ProcessInfo.processInfo.environment["REDIS_URL"] ?? "redis://127.0.0.1:6379/0"
-    static let isCI = ProcessInfo.processInfo.environment["CI"] != nil
+    static let url = TestServers.redisURL
+    static let isCI = TestServers.ci
     static let reachable: Bool = {
         guard let e = try? RedisEndpoint(url, credentials: nil), let c = try? RedisConnection(e) else { return false }
         defer { c.close() }

@@ -407,19 +407,20 @@ final class StagingWriter {
                     try batch.ends.withUnsafeBufferPointer { ends in
                         for r in 0..<batch.rowCount {
                             let hash = Int64(bitPattern: batch.hash(ofRow: r))
-                            var first = run
+                            var first = run, rid: Int64
                             if let keys {
                                 let k = keys.map { $0 < width ? (batch.value(r, $0).textValue ?? "") : "" }.joined(separator: "\u{1F}")
                                 if let d = deleted, d < width, Self.marksDeleted(batch.value(r, d)) {
                                     try softDelete(key: k)
                                     continue
                                 }
-                                first = try firstSeen(key: k, hash: hash)
+                                (first, rid) = try lookUp(key: k, hash: hash)
                                 try st.bind(.text(k), at: 3)
                             } else {
+                                rid = mint()
                                 st.bindNull(at: 3)
                             }
-                            st.bindInt(nextRid, at: 1)
+                            st.bindInt(rid, at: 1)
                             st.bindInt(Int64(batch.line(ofRow: r)), at: 2)
                             st.bindInt(hash, at: 4)
                             st.bindInt(first, at: 5)
@@ -448,7 +449,6 @@ final class StagingWriter {
                             for i in width..<max(width, columns.count) { st.bindNull(at: base + Int32(i) + 1) }
                             try st.step()
                             st.resetKeepingBindings()
-                            nextRid += 1
                             rowsStaged += 1
                             FaultPoints.hit("snapshot.row")
                         }
