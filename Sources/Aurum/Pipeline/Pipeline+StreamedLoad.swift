@@ -64,7 +64,7 @@ final class StreamedLoad {
 
     /// The work view's SELECT (`Preparer.prepare`, layer 0 without null tokens) over `table`.
     static func workSelect(table: String, columns: [String], kinds: [Int64]) -> String {
-        var select = [StagedColumns.rid, StagedColumns.line]
+        var select = [StagedColumns.rid]
         for (i, c) in columns.enumerated() {
             let id = sqlIdent(c)
             if i < kinds.count, kinds[i] == 2 || kinds[i] == 1 {
