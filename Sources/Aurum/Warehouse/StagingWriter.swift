@@ -125,6 +125,31 @@ final class StagingWriter {
         return nextRid
     }
 
+    /// Binds a row's staged columns (rid, line, key, hash, first and last run): a keyed row's rid
+    /// and first run come from the previous snapshot (`lookUp`), a keyless row gets a new rid.
+    /// Returns false, binding nothing, when a keyed row marks its key deleted (`softDelete`).
+    @inline(__always)
+    private func bindStaged(_ st: SQLiteStatement, key: String?, deleted: @autoclosure () throws -> Bool, hash: Int64, line: Int) throws -> Bool {
+        var first = run, rid: Int64
+        if let key {
+            if try deleted() {
+                try softDelete(key: key)
+                return false
+            }
+            (first, rid) = try lookUp(key: key, hash: hash)
+            try st.bind(.text(key), at: 3)
+        } else {
+            rid = mint()
+            st.bindNull(at: 3)
+        }
+        st.bindInt(rid, at: 1)
+        st.bindInt(Int64(line), at: 2)
+        st.bindInt(hash, at: 4)
+        st.bindInt(first, at: 5)
+        st.bindInt(run, at: 6)
+        return true
+    }
+
     static func stagedTable(_ source: String) -> String { "src_" + source }
 
     /// Adds source columns (de-duplicated case-insensitively, as SQLite names are); returns their final names.
@@ -282,28 +307,17 @@ final class StagingWriter {
                         return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<Int(ends[f])]), as: UTF8.self)
                     }
                     let hash = Int64(bitPattern: batch.hashes[r])
-                    var firstRun = run, rid: Int64
+                    var key: String? = nil
                     if let keys {
                         var k = ""
                         for (j, ci) in keys.enumerated() {
                             if j > 0 { k += "\u{1F}" }
                             k += field(ci)
                         }
-                        if let d = deleted, Self.marksDeleted(.text(field(d))) {
-                            try softDelete(key: k)
-                            continue
-                        }
-                        (firstRun, rid) = try lookUp(key: k, hash: hash)
-                        try st.bind(.text(k), at: 3)
-                    } else {
-                        rid = mint()
-                        st.bindNull(at: 3)
+                        key = k
                     }
-                    st.bindInt(rid, at: 1)
-                    st.bindInt(Int64(batch.lines[r]), at: 2)
-                    st.bindInt(hash, at: 4)
-                    st.bindInt(firstRun, at: 5)
-                    st.bindInt(run, at: 6)
+                    guard try bindStaged(st, key: key, deleted: deleted.map { Self.marksDeleted(.text(field($0))) } ?? false,
+                                         hash: hash, line: batch.lines[r]) else { continue }
                     let first = r * width
                     var start = first == 0 ? 0 : Int(ends[first - 1])
                     for c in 0..<width {
@@ -364,24 +378,11 @@ final class StagingWriter {
         var h = FNV1a()
         for v in values { h.add(v) }
         let hash = Int64(bitPattern: h.value)
-        var first = run, rid: Int64
-        if let keys = try keyColumnIndexes() {
-            let k = keys.map { values.indices.contains($0) ? (values[$0].textValue ?? "") : "" }.joined(separator: "\u{1F}")
-            if let d = try deletedColumnIndex(), values.indices.contains(d), Self.marksDeleted(values[d]) {
-                try softDelete(key: k)
-                return
-            }
-            (first, rid) = try lookUp(key: k, hash: hash)
-            try st.bind(.text(k), at: 3)
-        } else {
-            rid = mint()
-            st.bindNull(at: 3)
+        let key = try keyColumnIndexes().map { keys in
+            keys.map { values.indices.contains($0) ? (values[$0].textValue ?? "") : "" }.joined(separator: "\u{1F}")
         }
-        st.bindInt(rid, at: 1)
-        st.bindInt(Int64(line), at: 2)
-        st.bindInt(hash, at: 4)
-        st.bindInt(first, at: 5)
-        st.bindInt(run, at: 6)
+        guard try bindStaged(st, key: key, deleted: try deletedColumnIndex().map { values.indices.contains($0) && Self.marksDeleted(values[$0]) } ?? false,
+                             hash: hash, line: line) else { return }
         for (i, v) in values.enumerated() { try st.bind(v, at: Int32(StagedColumns.all.count + i + 1)) }
         // Columns added after this row's values were gathered stay NULL.
         for i in values.count..<columns.count { st.bindNull(at: Int32(StagedColumns.all.count + i + 1)) }
@@ -407,24 +408,9 @@ final class StagingWriter {
                     try batch.ends.withUnsafeBufferPointer { ends in
                         for r in 0..<batch.rowCount {
                             let hash = Int64(bitPattern: batch.hash(ofRow: r))
-                            var first = run, rid: Int64
-                            if let keys {
-                                let k = keys.map { $0 < width ? (batch.value(r, $0).textValue ?? "") : "" }.joined(separator: "\u{1F}")
-                                if let d = deleted, d < width, Self.marksDeleted(batch.value(r, d)) {
-                                    try softDelete(key: k)
-                                    continue
-                                }
-                                (first, rid) = try lookUp(key: k, hash: hash)
-                                try st.bind(.text(k), at: 3)
-                            } else {
-                                rid = mint()
-                                st.bindNull(at: 3)
-                            }
-                            st.bindInt(rid, at: 1)
-                            st.bindInt(Int64(batch.line(ofRow: r)), at: 2)
-                            st.bindInt(hash, at: 4)
-                            st.bindInt(first, at: 5)
-                            st.bindInt(run, at: 6)
+                            let key = keys.map { $0.map { $0 < width ? (batch.value(r, $0).textValue ?? "") : "" }.joined(separator: "\u{1F}") }
+                            guard try bindStaged(st, key: key, deleted: deleted.map { $0 < width && Self.marksDeleted(batch.value(r, $0)) } ?? false,
+                                                 hash: hash, line: batch.line(ofRow: r)) else { continue }
                             let row = r * width
                             for c in 0..<width {
                                 let f = row + c
