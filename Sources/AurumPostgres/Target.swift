@@ -78,7 +78,8 @@ public struct PostgresTarget: TargetConnector {
         return problems
     }
 
-    public func write(_ spec: OutputSpec, rows: RowCursor) throws -> (path: String, rows: Int) {
+    /// The output's table (connected) and its `options.batch_size` (default 10,000).
+    static func open(_ spec: OutputSpec) throws -> (table: PostgresTable, batchSize: Int) {
         guard let table = spec.table, !table.isEmpty else {
             throw AurumError(.output, "a postgresql output needs a table", at: spec.location)
         }
@@ -86,6 +87,11 @@ public struct PostgresTarget: TargetConnector {
         var batch = 10_000
         if case .int(let n)? = spec.options["batch_size"], n > 0 { batch = Int(n) }
         let t = try PostgresTable(connection: spec.connection ?? "", credentials: spec.credentials, table: table, key: key)
+        return (t, batch)
+    }
+
+    public func write(_ spec: OutputSpec, rows: RowCursor) throws -> (path: String, rows: Int) {
+        let (t, batch) = try Self.open(spec)
         defer { t.close() }
         let n = spec.options["mode"] == .string("upsert") ? try t.upsert(rows, batchSize: batch) : try t.replace(rows, batchSize: batch)
         FaultPoints.hit("postgres.committed")
@@ -101,13 +107,7 @@ extension PostgresTarget: StreamingTargetConnector {
     }
 
     public func beginWrite(_ spec: OutputSpec, rows: RowCursor) throws -> PendingWrite {
-        guard let table = spec.table, !table.isEmpty else {
-            throw AurumError(.output, "a postgresql output needs a table", at: spec.location)
-        }
-        let key = spec.options["key"].flatMap(PostgresTable.keyColumns) ?? []
-        var batch = 10_000
-        if case .int(let n)? = spec.options["batch_size"], n > 0 { batch = Int(n) }
-        let t = try PostgresTable(connection: spec.connection ?? "", credentials: spec.credentials, table: table, key: key)
+        let (t, batch) = try Self.open(spec)
         return PendingPostgresLoad(t, rows, batchSize: batch)
     }
 }
