@@ -7,7 +7,7 @@ import AurumPostgres
 /// a cursor read cannot see rows deleted outright, so every Nth read ignores the cursor, reads the
 /// whole source, and the keys it no longer holds become deletes; the watermark is still recorded.
 @Suite(.enabled(if: PG.enabled, "PostgreSQL server not reachable (set CI=true to fail instead)"), .serialized)
-struct FullDiffTests {
+struct FullDiffTests: CursorRunReadBack {
     func catalog(_ dir: TempDir, _ table: String, every: String) throws -> Catalog {
         AurumPostgres.register()
         return try CatalogLoader.parse(text: """
@@ -17,16 +17,6 @@ struct FullDiffTests {
             outputs:
               - {format: csv, path: \(dir.file("out.csv"))}
             """, file: dir.file("c.yaml"), baseDirectory: dir.path)
-    }
-
-    func ledger(_ dir: TempDir, _ sql: String) throws -> [[Value]] {
-        let db = try SQLiteDatabase(path: dir.file("w.db"), readOnly: true)
-        defer { db.close() }
-        return try db.query(sql)
-    }
-
-    func output(_ dir: TempDir) -> [String] {
-        (dir.read("out.csv") ?? "").split(separator: "\n").dropFirst().map(String.init).sorted()
     }
 
     @Test func everySecondReadIsAFullDiffThatDeletesWhatTheSourceNoLongerHolds() throws {

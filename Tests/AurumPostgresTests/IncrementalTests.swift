@@ -6,8 +6,24 @@ import AurumPostgres
 /// The incremental cursor of a PostgreSQL source, end to end against the real server: watermarks
 /// recorded per run, the next run reading only rows past them (with an optional overlap), merged
 /// into the previous snapshot by key.
+/// What the cursor-source suites read back from a run in `dir`: its warehouse `w.db` and its CSV
+/// output `out.csv` (sorted lines, without the header).
+protocol CursorRunReadBack {}
+
+extension CursorRunReadBack {
+    func ledger(_ dir: TempDir, _ sql: String) throws -> [[Value]] {
+        let db = try SQLiteDatabase(path: dir.file("w.db"), readOnly: true)
+        defer { db.close() }
+        return try db.query(sql)
+    }
+
+    func output(_ dir: TempDir) -> [String] {
+        (dir.read("out.csv") ?? "").split(separator: "\n").dropFirst().map(String.init).sorted()
+    }
+}
+
 @Suite(.enabled(if: PG.enabled, "PostgreSQL server not reachable (set CI=true to fail instead)"), .serialized)
-struct IncrementalTests {
+struct IncrementalTests: CursorRunReadBack {
     func catalog(_ dir: TempDir, _ table: String, overlap: String? = nil, deleted: String? = nil) throws -> Catalog {
         AurumPostgres.register()
         let o = (overlap.map { ", overlap: \"\($0)\"" } ?? "") + (deleted.map { ", deleted_column: \($0)" } ?? "")
@@ -18,16 +34,6 @@ struct IncrementalTests {
             outputs:
               - {format: csv, path: \(dir.file("out.csv"))}
             """, file: dir.file("c.yaml"), baseDirectory: dir.path)
-    }
-
-    func ledger(_ dir: TempDir, _ sql: String) throws -> [[Value]] {
-        let db = try SQLiteDatabase(path: dir.file("w.db"), readOnly: true)
-        defer { db.close() }
-        return try db.query(sql)
-    }
-
-    func output(_ dir: TempDir) -> [String] {
-        (dir.read("out.csv") ?? "").split(separator: "\n").dropFirst().map(String.init).sorted()
     }
 
     @Test func watermarksAreRecordedAndTheNextRunReadsOnlyWhatChanged() throws {
