@@ -99,10 +99,7 @@ import Testing
     /// The golden state a warehouse holds, as comparable text (rec_id and the pairs' run are
     /// bookkeeping: left out).
     static func state(_ path: String) throws -> [String: [String]] {
-        let w = try Warehouse(path: path, functions: FunctionSettings())
-        defer { w.close() }
-        var out: [String: [String]] = [:]
-        let queries = [
+        try rows(path, [
             "golden_person": "SELECT * FROM golden_person ORDER BY golden_id",
             "golden_person__lineage": "SELECT * FROM golden_person__lineage ORDER BY golden_id",
             "golden_contact": "SELECT * FROM golden_contact ORDER BY golden_id",
@@ -114,7 +111,15 @@ import Testing
             "golden_versions": "SELECT * FROM golden_versions ORDER BY entity, golden_id, version",
             "match_pairs": "SELECT entity, source_l, key_l, source_r, key_r, weight, probability, status, levels FROM match_pairs ORDER BY entity, source_l, key_l, source_r, key_r",
             "ent_person": "SELECT source, source_key, given_name, family_name, dob, email, city FROM ent_person ORDER BY source, source_key",
-        ]
+        ])
+    }
+
+    /// Each named query's rows in a warehouse, as text (values joined by "|"): what two warehouses
+    /// are compared by.
+    static func rows(_ path: String, _ queries: [String: String]) throws -> [String: [String]] {
+        let w = try Warehouse(path: path, functions: FunctionSettings())
+        defer { w.close() }
+        var out: [String: [String]] = [:]
         for (name, sql) in queries {
             out[name] = try w.db.query(sql).map { row in row.map { v in "\(v)" }.joined(separator: "|") }
         }

@@ -84,11 +84,8 @@ import Testing
 
     /// What the transform and the stages after it left, as comparable text.
     static func state(_ path: String) throws -> [String: [String]] {
-        let w = try Warehouse(path: path, functions: FunctionSettings())
-        defer { w.close() }
-        var out: [String: [String]] = [:]
         let last = "(SELECT max(run_id) FROM runs)"
-        let queries = [
+        return try IncrementalEquivalenceTests.rows(path, [
             // The work tables as sets of rows keyed by source key (every column, with its type).
             "w_crm": "SELECT s.__key, w.rowid = w.__rid, w.* FROM w_crm w JOIN src_crm s ON s.__rid = w.__rid ORDER BY s.__key",
             "w_crm types": "SELECT s.__key, typeof(w.score), typeof(w.points), typeof(w.age) FROM w_crm w JOIN src_crm s ON s.__rid = w.__rid ORDER BY s.__key",
@@ -100,11 +97,7 @@ import Testing
             "golden_ids": "SELECT * FROM golden_ids ORDER BY entity, golden_id",
             "golden_versions": "SELECT * FROM golden_versions ORDER BY entity, golden_id, version",
             "ent_person": "SELECT source, source_key, name, last, email FROM ent_person ORDER BY source, source_key",
-        ]
-        for (name, sql) in queries {
-            out[name] = try w.db.query(sql).map { row in row.map { v in "\(v)" }.joined(separator: "|") }
-        }
-        return out
+        ])
     }
 
     static func transform(_ report: JSON) -> [JSON] {
