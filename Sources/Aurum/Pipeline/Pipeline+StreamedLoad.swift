@@ -229,6 +229,9 @@ final class StagedRowsCursor: RawRowCursor {
     private unowned(unsafe) var current: SQLiteStatement? = nil
     private var readTo: Int64 = 0
     private var last = false
+    /// Where the bound range starts, and whether none of its rows has been read yet.
+    private var rangeStart: Int64 = 0
+    private var fresh = false
 
     init(path: String, feed: StagedRowsFeed, columns: [String], select: @escaping (String?) -> String) {
         self.path = path
@@ -248,22 +251,53 @@ final class StagedRowsCursor: RawRowCursor {
 
     func advance() throws -> Bool {
         while true {
-            if let st = statement, try st.step() { return true }
+            if let st = statement {
+                do {
+                    if try st.step() { fresh = false; return true }
+                } catch where fresh && !last {
+                    // Staging ended and moved the load table into place between two ranges (a
+                    // range's first step reads the schema anew): read this range on from there.
+                    try readOnFromFinalTable(after: rangeStart)
+                    continue
+                }
+            }
             if last { return false }
             let from = readTo
             switch try feed.wait(after: readTo) {
             case .upTo(let rid):
-                if statement == nil { try open(nil) }
+                if statement == nil {
+                    do { try open(nil) } catch {
+                        try readOnFromFinalTable(after: from)
+                        continue
+                    }
+                }
                 readTo = rid
             case .end(let table, let lastRid):
                 try open(table)
                 readTo = lastRid
                 last = true
             }
-            statement!.reset()
-            statement!.bindInt(from, at: 1)
-            statement!.bindInt(readTo, at: 2)
+            bind(after: from)
         }
+    }
+
+    /// Binds the statement to the rows after `from` up to `readTo`, none of them read yet.
+    private func bind(after from: Int64) {
+        statement!.reset()
+        statement!.bindInt(from, at: 1)
+        statement!.bindInt(readTo, at: 2)
+        rangeStart = from
+        fresh = true
+    }
+
+    /// Waits for staging to end, then reads the rows after `from` from the final staged table.
+    private func readOnFromFinalTable(after from: Int64) throws {
+        // `wait(after: .max)` returns only when staging ended (or throws when it failed).
+        guard case .end(let table, let lastRid) = try feed.wait(after: .max) else { return }
+        try open(table)
+        readTo = lastRid
+        last = true
+        bind(after: from)
     }
 
     func field(_ i: Int) -> RawField { current.unsafelyUnwrapped.rawColumn(i) }
