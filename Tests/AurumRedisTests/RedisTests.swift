@@ -359,7 +359,7 @@ struct RedisPipelineTests {
 @Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/redis-server") || RedisEnv.isCI,
                              "no /usr/bin/redis-server to start a password-protected server"))
 struct RedisAuthTests {
-    @Test(.timeLimit(.minutes(1))) func passwordProtectedServerAndDatabaseSelection() throws {
+    @Test(.timeLimit(.minutes(5))) func passwordProtectedServerAndDatabaseSelection() throws {
         let port = Int.random(in: 20000...29999)
         // Daemonized, and stopped with SHUTDOWN NOSAVE over an authenticated connection: a child of
         // the test process may inherit blocked signals, so SIGTERM is not relied on.
