@@ -142,6 +142,7 @@ final class PendingPostgresLoad: PendingWrite, @unchecked Sendable {
                 }
                 self.finished(.success((parts.table.location, n)))
             } catch {
+                (parts.rows as? ReaderStoppedObserver)?.readerStopped()
                 self.finished(.failure(error))
             }
             parts.table.close()

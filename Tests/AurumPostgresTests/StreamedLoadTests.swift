@@ -9,7 +9,7 @@ import AurumPostgres
 /// kind. Each case loads the same CSV twice, streamed and with `options: {streamed: false}`.
 @Suite(.enabled(if: PG.enabled, "PostgreSQL server not reachable (set CI=true to fail instead)"), .serialized)
 struct StreamedLoadTests {
-    /// More rows than one staging chunk (32,768), so that the write starts before staging ends.
+    /// More rows than the streamed write waits for (32,768), so that it starts before staging ends.
     static let rows = 80_000
 
     /// `id,name,amount,code,note`: integers, text, decimals, zero-padded codes, some empty notes.
@@ -19,10 +19,16 @@ struct StreamedLoadTests {
         for i in 1...rows {
             if i == rows, let lastRow { s += lastRow + "\n"; continue }
             let note = i % 7 == 0 ? "" : (i % 11 == 0 ? "\"tab\there, \"\"quoted\"\"\"" : "n\(i % 13)")
-            s += "\(i),name \(i % 1000),\(i % 500).\(i % 10)\(i % 3),\(String(format: "%05d", i % 100000)),\(note)\n"
+            let amount = i % 1000 == 0 ? Self.offByOneULP[(i / 1000) % Self.offByOneULP.count] : "\(i % 500).\(i % 10)\(i % 3)"
+            s += "\(i),name \(i % 1000),\(amount),\(String(format: "%05d", i % 100000)),\(note)\n"
         }
         return s
     }
+
+    /// Decimals that SQLite 3.40's `CAST(… AS REAL)` (the work view's typing) turns into a double
+    /// next to the correctly rounded one `Double(text)` gives (539.172663 → 539.1726630000001): the
+    /// streamed write must give the view's value, as the usual output step does.
+    static let offByOneULP = ["539.172663", "692.177301430", "78099.5589215", "74063954.85535907", "287178006.79471156"]
 
     struct Loaded {
         var report: JSON
@@ -77,6 +83,15 @@ struct StreamedLoadTests {
         #expect(streamed.content == usual.content)
         // The tab and the quotes survive; a decimal is a double; the zero-padded code stays text.
         #expect(try s.rows("SELECT note, amount, code FROM \(s.t("streamed")) WHERE id = 11") == [[.text("tab\there, \"quoted\""), .real(11.12), .text("00011")]])
+        // The decimals are the work view's doubles (SQLite's conversion), in both writes.
+        let view = try SQLiteDatabase(path: ":memory:")
+        defer { view.close() }
+        let expected = try Self.offByOneULP.map { try view.scalar("SELECT CAST(? AS REAL)", [.text($0)]) ?? .null }
+        let ids = (1...5).map { Int64($0 * 1000) }
+        for table in ["streamed", "usual"] {
+            let got = try s.rows("SELECT amount FROM \(s.t(table)) WHERE id IN (\(ids.map(String.init).joined(separator: ", "))) ORDER BY id").map { $0[0] }
+            #expect(got == ids.map { expected[Int($0 / 1000) % expected.count] }, "\(table)")
+        }
     }
 
     /// A last row that is not a number in a column that was all integers: the column is text in the
@@ -97,7 +112,7 @@ struct StreamedLoadTests {
         #expect(streamed.content == usual.content)
     }
 
-    /// Fewer rows than a chunk: nothing streams; the output step writes as before.
+    /// Fewer rows than the streamed write waits for: nothing streams; the output step writes as before.
     @Test func aSmallSourceIsWrittenByTheOutputStep() throws {
         AurumPostgres.register()
         let s = try TestSchema()

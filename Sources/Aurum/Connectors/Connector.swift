@@ -124,13 +124,20 @@ public protocol PendingWrite: AnyObject {
     func rollback()
 }
 
+/// A cursor that wants to know when its reader stops reading it (it read the end, failed or was
+/// abandoned), e.g. to release a producer waiting for room in a queue.
+public protocol ReaderStoppedObserver: AnyObject {
+    func readerStopped()
+}
+
 /// A target whose full write can run while the source is still being staged, and be undone.
 public protocol StreamingTargetConnector: TargetConnector {
     /// Whether this output is written whole in one transaction (so a streamed write can be undone).
     func canStream(_ spec: OutputSpec) -> Bool
     /// Connects, then writes `rows` on a thread of its own (the cursor is used by that thread only,
     /// and may block while it waits for rows); the transaction stays open until `commit()` or
-    /// `rollback()`.
+    /// `rollback()`. When the write stops reading `rows` (after the last row, or on a failure) it
+    /// tells a cursor that is a `ReaderStoppedObserver`.
     func beginWrite(_ spec: OutputSpec, rows: RowCursor) throws -> PendingWrite
 }
 

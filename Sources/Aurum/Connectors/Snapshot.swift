@@ -4,7 +4,7 @@ import Foundation
 enum Snapshotter {
     /// `nullTokens`: the null check's tokens when it is on (CSV/TSV columns are typed as the
     /// transform reads them: a token is no value), else nil. `configure` sets up the staging
-    /// writer before the first row (the streamed load's chunk commits).
+    /// writer before the first row (the streamed load's batch hand-over).
     static func snapshot(_ source: SourceSpec, into db: SQLiteDatabase, run: Int64, nullTokens: [String]? = nil,
                          progress: @escaping (Int) -> Void = { _ in },
                          configure: (StagingWriter) -> Void = { _ in }) throws -> SnapshotResult {

@@ -5,53 +5,59 @@ import Foundation
 /// that staging and the target's own work (e.g. PostgreSQL parsing a COPY) run at the same time.
 ///
 /// When (`StreamedLoad.plan`):
-/// - one source, CSV or TSV; no entities; no rules; quality checks that neither use null tokens,
-///   normalise formats nor delete rows (duplicates, null rejects, business rules). The work table
-///   is then a view of the staged rows whose only change is the typing of numeric columns
-///   (`Preparer.prepare`, `asView`), and the integration a view of it;
+/// - one source, CSV or TSV, without a soft-delete column; no entities; no rules; quality checks
+///   that neither use null tokens, normalise formats nor delete rows (duplicates, null rejects,
+///   business rules). The work table is then a view of the staged rows whose only change is the
+///   typing of numeric columns (`Preparer.prepare`, `asView`), and the integration a view of it;
 /// - one output, not synced, not partitioned, writing the integrated rows, to a target that can
-///   stream (`StreamingTargetConnector.canStream`: PostgreSQL in replace mode).
+///   stream (`StreamingTargetConnector.canStream`: PostgreSQL in replace mode);
+/// - every row staged as a new row in file order (a keyless source, or a keyed source's first
+///   snapshot), which is then the order of the staged table and of the usual output.
 ///
-/// How: staging commits the load table every `chunkRows` rows (`StagingWriter.chunkCommits`). At
-/// the first commit the target is connected and its write starts on a thread of its own, reading
-/// each committed range of rids through a second, read-only warehouse connection with the work
-/// view's SELECT — typed with the number kinds seen so far. At the output step the run checks that
-/// the work view it built is that same SELECT over the staged table (no later row changed a
-/// column's kind), that the integration passed those columns through, and that every row was sent;
-/// then it commits. Otherwise it rolls the write back (it is one transaction: nothing was
-/// committed) and writes the output the usual way. The report says which (`streamed_load`).
+/// How: the staging writer hands every parsed batch it inserted (`StagingWriter.stagedBatches`)
+/// to a bounded queue. Once `startRows` rows are staged the target is connected and its write
+/// starts on a thread of its own, reading the queued batches through `StagedBatchCursor`, which
+/// types each field as the work view's SELECT would with the number kinds seen so far (the same
+/// bytes for text and integers, SQLite's own text-to-REAL conversion for decimals) — so the rows
+/// are encoded straight from the parsed file, never read back from the warehouse. When a later
+/// batch changes how a column is typed, the write is rolled back at once. At the output step the
+/// run checks that the work view it built is that same SELECT over the staged table, that the
+/// integration passed those columns through, and that every row was sent; then it commits.
+/// Otherwise it rolls the write back (it is one transaction: nothing was committed) and writes the
+/// output the usual way. The report says which (`streamed_load`).
 ///
-/// Crash safety: the target commits only at the output step, as before; a kill before it leaves
-/// the target as it was. A kill during staging leaves a committed load table (`src_NAME__load`),
-/// which the next snapshot drops, and the previous snapshot untouched.
+/// Crash safety: staging is one transaction, as without the streamed load, and the target commits
+/// only at the output step; a kill before it leaves both as they were.
 final class StreamedLoad {
-    /// Rows staged between two commits of the load table.
-    static let chunkRows = 32_768
+    /// Rows staged before the write starts (their number kinds decide how the write types columns).
+    static let startRows = 32_768
 
     let source: SourceSpec
     let output: OutputSpec
     let connector: StreamingTargetConnector
-    let warehousePath: String
 
-    private let feed = StagedRowsFeed()
+    /// Parsed batches from staging to the write's cursor; before the write starts it holds the
+    /// first `startRows` rows (at most 5 batches of 8,192).
+    private let queue = BoundedQueue<CSVBatch>(capacity: 8)
     private var pending: PendingWrite?
-    /// The staged columns and their number kinds when the write started (what its SELECT types).
+    /// The staged columns and their number kinds when the write started (what it types by).
     private(set) var start: (columns: [String], kinds: [Int64])?
     /// How it ended: committed, or why not (nil while open, or when it never started).
     private(set) var outcome: String?
     private var resolved = false
+    /// Whether batches still go to the queue (false once the write was given up or never can be).
+    private var feeding = true
 
-    private init(source: SourceSpec, output: OutputSpec, connector: StreamingTargetConnector, warehousePath: String) {
+    private init(source: SourceSpec, output: OutputSpec, connector: StreamingTargetConnector) {
         self.source = source
         self.output = output
         self.connector = connector
-        self.warehousePath = warehousePath
     }
 
     /// A streamed load for this catalog, or nil when its output is not a pass-through of one source.
     static func plan(_ catalog: Catalog) -> StreamedLoad? {
         guard catalog.sources.count == 1, let source = catalog.sources.first,
-              source.type == .csv || source.type == .tsv,
+              source.type == .csv || source.type == .tsv, source.options["deleted_column"] == nil,
               catalog.entities.isEmpty, catalog.rules.isEmpty,
               catalog.outputs.count == 1, let out = catalog.outputs.first,
               !out.sync, out.partition == nil, (out.data ?? "integrated") == "integrated" else { return nil }
@@ -59,16 +65,18 @@ final class StreamedLoad {
         guard !q.nulls, !q.duplicates, !q.formats, !q.businessRules else { return nil }
         guard let connector = ConnectorRegistry.shared.target(out.format) as? StreamingTargetConnector,
               connector.canStream(out) else { return nil }
-        return StreamedLoad(source: source, output: out, connector: connector, warehousePath: catalog.warehouse)
+        return StreamedLoad(source: source, output: out, connector: connector)
     }
+
+    /// How the work view types a column of this number kind: 2 → INTEGER, 1 → REAL, else as staged.
+    static func cast(_ kind: Int64) -> String? { kind == 2 ? "INTEGER" : (kind == 1 ? "REAL" : nil) }
 
     /// The work view's SELECT (`Preparer.prepare`, layer 0 without null tokens) over `table`.
     static func workSelect(table: String, columns: [String], kinds: [Int64]) -> String {
         var select = [StagedColumns.rid]
         for (i, c) in columns.enumerated() {
             let id = sqlIdent(c)
-            if i < kinds.count, kinds[i] == 2 || kinds[i] == 1 {
-                let t = kinds[i] == 2 ? "INTEGER" : "REAL"
+            if i < kinds.count, let t = cast(kinds[i]) {
                 select.append("CASE WHEN typeof(\(id)) = 'text' AND \(id) <> '' THEN CAST(\(id) AS \(t)) ELSE \(id) END AS \(id)")
             } else {
                 select.append(id)
@@ -77,38 +85,55 @@ final class StreamedLoad {
         return "SELECT \(select.joined(separator: ", ")) FROM \(sqlIdent(table))"
     }
 
-    /// Sets the staging writer up to commit in chunks; the first commit starts the write.
+    /// Sets the staging writer up to hand its batches over; once `startRows` rows are staged the
+    /// write starts. Only when the rows are staged in file order (see the type's notes).
     func attach(_ writer: StagingWriter) {
-        let load = writer.loadTable
-        writer.chunkCommits = (Self.chunkRows, { [unowned self, unowned writer] lastRid, kinds in
-            if self.start == nil && self.outcome == nil { self.begin(load: load, columns: writer.columns, kinds: kinds) }
-            self.feed.publish(lastRid: lastRid)
-        })
+        guard writer.stagesInFileOrder else { feeding = false; return }
+        writer.stagedBatches = { [unowned self, unowned writer] batch, kinds in
+            guard self.feeding else { return }
+            if let start = self.start {
+                guard zip(start.kinds, kinds).allSatisfy({ Self.cast($0) == Self.cast($1) }) else {
+                    self.abandon("a column's kind changed after the write started")
+                    return
+                }
+            }
+            guard self.queue.push(batch) else {
+                // The write stopped reading (it failed): the output step reports why.
+                self.feeding = false
+                return
+            }
+            if self.start == nil, writer.rowsStaged >= Self.startRows { self.begin(columns: writer.columns, kinds: kinds) }
+        }
     }
 
-    private func begin(load: String, columns: [String], kinds: [Int64]) {
+    private func begin(columns: [String], kinds: [Int64]) {
         start = (columns, kinds)
-        let cursor = StagedRowsCursor(path: warehousePath, feed: feed, columns: columns,
-                                      select: { Self.workSelect(table: $0 ?? load, columns: columns, kinds: kinds) })
+        FaultPoints.hit("snapshot.stream-started")
+        let cursor = StagedBatchCursor(queue: queue, columns: columns, kinds: kinds)
         do {
             pending = try connector.beginWrite(output, rows: cursor)
         } catch {
             // The usual output step reports the same failure in its place.
             outcome = "not started: \(error)"
             start = nil
+            feeding = false
+            queue.close()
         }
     }
 
-    /// Staging ended and committed: the rest of the rows are in `table`, up to rid `lastRid`.
-    func stagingFinished(table: String, lastRid: Int64) {
-        feed.finish(table: table, lastRid: lastRid)
+    /// Staging ended and committed: every batch was handed over.
+    func stagingFinished() {
+        feeding = false
+        queue.close()
     }
 
-    /// Undoes the write if it is still open (a failed run, or a run that never reached the output).
+    /// Undoes the write if it is still open (a failed run, a column typed otherwise than when the
+    /// write started, or a run that never reached the output).
     func abandon(_ why: String) {
         guard !resolved else { return }
         resolved = true
-        feed.fail()
+        feeding = false
+        queue.close(error: StagedBatchCursor.Abandoned())
         pending?.rollback()
         if pending != nil { outcome = "rolled back: \(why)" }
     }
@@ -162,148 +187,139 @@ final class StreamedLoad {
     }
 }
 
-/// How far staging has committed, for the streamed load's reader (another thread).
-///
-/// `@unchecked Sendable`: every field is read and written under `condition`'s lock.
-final class StagedRowsFeed: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var committed: Int64 = 0
-    private var end: (table: String, lastRid: Int64)?
-    private var failed = false
-
-    struct Failed: Error, CustomStringConvertible {
-        var description: String { "staging failed" }
+/// The staged rows of a streamed load, from the parsed batches staging inserted, typed as the
+/// work view's SELECT types them with the number kinds the write started with (`kinds`):
+/// - kind 2 (integers): the staged text is an integer's canonical spelling
+///   (`SQLFunctionLibrary.numberKind`), so it is the integer's text; handed out as an integer;
+/// - kind 1 (decimals): SQLite's `CAST(text AS REAL)`, run for a batch's values at a time on an
+///   in-memory connection, so that every value is the double the view gives (SQLite's conversion
+///   is not always the correctly rounded one that `Double(text)` gives);
+/// - anything else, and empty fields: the text as staged.
+/// Staging hands over only batches whose values keep their column's kind (`StreamedLoad.attach`).
+/// Used by the write's thread only.
+final class StagedBatchCursor: RawRowCursor, ReaderStoppedObserver {
+    struct Abandoned: Error, CustomStringConvertible {
+        var description: String { "the streamed load was given up" }
     }
 
-    enum Progress {
-        /// Rows up to this rid are committed in the load table.
-        case upTo(Int64)
-        /// Staging ended: every row is in `table`, up to `lastRid`.
-        case end(table: String, lastRid: Int64)
-    }
-
-    func publish(lastRid: Int64) {
-        condition.lock()
-        committed = max(committed, lastRid)
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    func finish(table: String, lastRid: Int64) {
-        condition.lock()
-        end = (table, lastRid)
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    func fail() {
-        condition.lock()
-        failed = true
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    /// Blocks until rows after `rid` are committed, or staging ended (or failed: throws).
-    func wait(after rid: Int64) throws -> Progress {
-        condition.lock()
-        defer { condition.unlock() }
-        while !failed && end == nil && committed <= rid { condition.wait() }
-        if failed { throw Failed() }
-        if let end { return .end(table: end.table, lastRid: end.lastRid) }
-        return .upTo(committed)
-    }
-}
-
-/// The staged rows in rid order, read range by range as staging commits them, through the work
-/// view's SELECT, on a read-only connection of its own (opened by the first read, on the reading
-/// thread). After staging ended it reads the rest from the final staged table.
-final class StagedRowsCursor: RawRowCursor {
     let columns: [String]
-    private let path: String
-    private let feed: StagedRowsFeed
-    /// The work SELECT over the load table (nil) or the named table.
-    private let select: (String?) -> String
-    private var db: SQLiteDatabase?
-    private var statement: SQLiteStatement? { didSet { current = statement } }
-    /// `statement`, read per field without retaining it.
-    private unowned(unsafe) var current: SQLiteStatement? = nil
-    private var readTo: Int64 = 0
-    private var last = false
-    /// Where the bound range starts, and whether none of its rows has been read yet.
-    private var rangeStart: Int64 = 0
-    private var fresh = false
+    private let queue: BoundedQueue<CSVBatch>
+    private let isInteger: [Bool]
+    private let realColumns: [Int]
+    private var batch: UnsafeMutableBufferPointer<UInt8> = .init(start: nil, count: 0)
+    private var ends: [Int32] = []
+    private var width = 0
+    private var rows = 0
+    private var row = -1
+    /// Per row, the REAL of each of `realColumns` (unused for an empty field, which stays text).
+    private var reals: [Double] = []
+    /// Per column, its place in `realColumns` (or -1).
+    private let realIndex: [Int]
+    private var converter: RealConverter?
 
-    init(path: String, feed: StagedRowsFeed, columns: [String], select: @escaping (String?) -> String) {
-        self.path = path
-        self.feed = feed
+    init(queue: BoundedQueue<CSVBatch>, columns: [String], kinds: [Int64]) {
+        self.queue = queue
         self.columns = columns
-        self.select = select
+        isInteger = columns.indices.map { $0 < kinds.count && kinds[$0] == 2 }
+        let reals = columns.indices.filter { $0 < kinds.count && kinds[$0] == 1 }
+        realColumns = reals
+        realIndex = columns.indices.map { reals.firstIndex(of: $0) ?? -1 }
     }
 
-    deinit { statement = nil; db?.close() }
+    deinit { batch.deallocate() }
 
-    private func open(_ table: String?) throws {
-        if db == nil { db = try SQLiteDatabase(path: path, readOnly: true) }
-        statement = nil
-        let list = columns.map(sqlIdent).joined(separator: ", ")
-        statement = try db!.prepare("SELECT \(list) FROM (\(select(table))) WHERE \(StagedColumns.rid) > ?1 AND \(StagedColumns.rid) <= ?2 ORDER BY \(StagedColumns.rid)")
-    }
+    func readerStopped() { queue.close() }
 
     func advance() throws -> Bool {
-        while true {
-            if let st = statement {
-                do {
-                    if try st.step() { fresh = false; return true }
-                } catch where fresh && !last {
-                    // Staging ended and moved the load table into place between two ranges (a
-                    // range's first step reads the schema anew): read this range on from there.
-                    try readOnFromFinalTable(after: rangeStart)
-                    continue
-                }
-            }
-            if last { return false }
-            let from = readTo
-            switch try feed.wait(after: readTo) {
-            case .upTo(let rid):
-                if statement == nil {
-                    do { try open(nil) } catch {
-                        try readOnFromFinalTable(after: from)
-                        continue
-                    }
-                }
-                readTo = rid
-            case .end(let table, let lastRid):
-                try open(table)
-                readTo = lastRid
-                last = true
-            }
-            bind(after: from)
+        row += 1
+        while row >= rows {
+            guard let next = try queue.pop() else { return false }
+            try load(next)
         }
+        return true
     }
 
-    /// Binds the statement to the rows after `from` up to `readTo`, none of them read yet.
-    private func bind(after from: Int64) {
-        statement!.reset()
-        statement!.bindInt(from, at: 1)
-        statement!.bindInt(readTo, at: 2)
-        rangeStart = from
-        fresh = true
+    private func load(_ b: CSVBatch) throws {
+        batch.deallocate()
+        batch = .allocate(capacity: max(1, b.bytes.count))
+        _ = batch.initialize(from: b.bytes)
+        ends = b.fieldEnds
+        width = b.width
+        rows = b.rowCount
+        row = 0
+        guard !realColumns.isEmpty, rows > 0 else { return }
+        if converter == nil { converter = try RealConverter() }
+        reals = Array(repeating: 0, count: rows * realColumns.count)
+        var fields: [UnsafeBufferPointer<UInt8>] = []
+        fields.reserveCapacity(rows * realColumns.count)
+        for r in 0..<rows {
+            for c in realColumns { fields.append(text(r * width + c)) }
+        }
+        try converter!.convert(fields, into: &reals)
     }
 
-    /// Waits for staging to end, then reads the rows after `from` from the final staged table.
-    private func readOnFromFinalTable(after from: Int64) throws {
-        // `wait(after: .max)` returns only when staging ended (or throws when it failed).
-        guard case .end(let table, let lastRid) = try feed.wait(after: .max) else { return }
-        try open(table)
-        readTo = lastRid
-        last = true
-        bind(after: from)
+    @inline(__always) private func text(_ f: Int) -> UnsafeBufferPointer<UInt8> {
+        let start = f == 0 ? 0 : Int(ends[f - 1])
+        return UnsafeBufferPointer(rebasing: batch[start..<Int(ends[f])])
     }
 
-    func field(_ i: Int) -> RawField { current.unsafelyUnwrapped.rawColumn(i) }
+    func field(_ i: Int) -> RawField {
+        let t = text(row * width + i)
+        if t.isEmpty { return .text(t) }
+        if isInteger[i] {
+            var x: Int64 = 0
+            var j = 0
+            let negative = t[0] == UInt8(ascii: "-")
+            if negative { j = 1 }
+            while j < t.count { x = x * 10 + Int64(t[j] &- 48); j += 1 }
+            return .integer(negative ? -x : x)
+        }
+        let j = realIndex[i]
+        if j >= 0 { return .real(reals[row * realColumns.count + j]) }
+        return .text(t)
+    }
 
     func next() throws -> [Value]? {
         guard try advance() else { return nil }
-        return (0..<columns.count).map { statement!.column($0) }
+        return (0..<columns.count).map { i in
+            switch field(i) {
+            case .null: .null
+            case .integer(let x): .integer(x)
+            case .real(let d): .real(d)
+            case .text(let t): .text(String(decoding: t, as: UTF8.self))
+            case .blob(let b): .blob(Array(b))
+            }
+        }
+    }
+}
+
+/// SQLite's `CAST(text AS REAL)` of many values, `group` per statement step, on an in-memory
+/// connection of its own.
+final class RealConverter {
+    static let group = 256
+    private let db: SQLiteDatabase
+    private let full: SQLiteStatement
+
+    init() throws {
+        db = try SQLiteDatabase(path: ":memory:")
+        full = try db.prepare("SELECT " + (1...Self.group).map { "CAST(?\($0) AS REAL)" }.joined(separator: ", "))
+    }
+
+    deinit { db.close() }
+
+    /// `out[i]` = `CAST(fields[i] AS REAL)` (for an empty field: 0, which the caller does not use).
+    func convert(_ fields: [UnsafeBufferPointer<UInt8>], into out: inout [Double]) throws {
+        var i = 0
+        while i < fields.count {
+            let n = min(Self.group, fields.count - i)
+            let st = n == Self.group ? full : try db.prepare("SELECT " + (1...n).map { "CAST(?\($0) AS REAL)" }.joined(separator: ", "))
+            for k in 0..<n { st.bindText(fields[i + k].baseAddress, fields[i + k].count, at: Int32(k + 1)) }
+            guard try st.step() else { throw AurumError(.runtime, "SQLite returned no row for a REAL conversion") }
+            for k in 0..<n {
+                if case .real(let d) = st.rawColumn(k) { out[i + k] = d } else { out[i + k] = 0 }
+            }
+            st.resetKeepingBindings()
+            i += n
+        }
     }
 }

@@ -121,10 +121,7 @@ public enum Pipeline {
                 let r = try Snapshotter.snapshot(source, into: db, run: run, nullTokens: catalog.quality.nulls ? catalog.quality.nullTokens : nil,
                                                  progress: { observer.progress("snapshot:\(source.name)", records: $0) },
                                                  configure: { streamed?.attach($0) })
-                if let streamed {
-                    let last = try db.scalar("SELECT coalesce(max(\(StagedColumns.rid)), 0) FROM \(sqlIdent(r.table))")
-                    if case .integer(let rid)? = last { streamed.stagingFinished(table: r.table, lastRid: rid) } else { streamed.abandon("no staged rows") }
-                }
+                streamed?.stagingFinished()
                 return (r, r.rowsRead, r.rowsStaged)
             }
             if snap.rowsQuarantined > 0 {

@@ -75,14 +75,12 @@ final class StagingWriter {
     private(set) var csvNumberKinds: [Int64] = []
     /// Told the rows staged so far, every 65,536 rows.
     var progress: (Int) -> Void = { _ in }
-    /// When set, the CSV path commits the load table every `rows` rows and then tells `committed`
-    /// the last rid committed and the column number kinds so far, so that another connection can
-    /// read the rows while staging goes on (the streamed load, `Pipeline+StreamedLoad.swift`).
-    /// Only while the transaction holds nothing but load-table rows (no previous snapshot, nothing
-    /// quarantined): a crash then leaves a load table the next run drops, and the previous
-    /// snapshot untouched.
-    var chunkCommits: (rows: Int, committed: (_ lastRid: Int64, _ kinds: [Int64]) -> Void)? = nil
-    private var lastChunkCommit = 0
+    /// When set (the streamed load, `Pipeline+StreamedLoad.swift`), told every CSV batch once its
+    /// rows are inserted, with the column number kinds so far (`csvNumberKinds` after the batch).
+    var stagedBatches: ((_ batch: CSVBatch, _ kinds: [Int64]) -> Void)? = nil
+    /// Whether every row gets a new rid in file order (a keyless source, or a keyed source's first
+    /// snapshot), so that the staged table's order is the file's.
+    var stagesInFileOrder: Bool { previous == nil }
     /// The rid of the last row staged (rids are 1, 2, … in staging order).
     var lastRid: Int64 { nextRid - 1 }
     private var lastProgress = 0
@@ -339,13 +337,7 @@ final class StagingWriter {
         }
         rowsStaged += batch.rowCount - (rowsDeleted - rowsBefore)
         reportProgress()
-        if let chunks = chunkCommits, rowsStaged - lastChunkCommit >= chunks.rows, previous == nil, rowsQuarantined == 0 {
-            try db.execute("COMMIT")
-            try db.execute("BEGIN IMMEDIATE")
-            lastChunkCommit = rowsStaged
-            FaultPoints.hit("snapshot.chunk-committed")
-            chunks.committed(lastRid, kinds)
-        }
+        stagedBatches?(batch, kinds)
     }
 
     // MARK: Generic rows
