@@ -190,7 +190,8 @@ struct KeyIntegrator {
             // order (`__order`: the staged row id through a work view, else the work table's rowid).
             let order = try db.isView(sources[0].table) ? "\(alias[0]).\(StagedColumns.rid)" : "\(alias[0]).rowid"
             try db.execute("CREATE VIEW \(Self.table) AS SELECT \(select.joined(separator: ", ")), \(order) AS \(Self.order) FROM \(sqlIdent(sources[0].table)) \(alias[0])")
-            let rows = Int(try db.scalar("SELECT count(*) FROM \(Self.table)")?.doubleValue ?? 0)
+            // A work view holds the staged rows (counted while staging): no scan to count them.
+            let rows = sources[0].path == "view" ? sources[0].rows : Int(try db.scalar("SELECT count(*) FROM \(Self.table)")?.doubleValue ?? 0)
             return IntegrationResult(table: Self.table, columns: columns, origins: origins, rows: rows, contributing: [rows],
                                      joinSuccessRate: try joinSuccessRate(sources, stepPairs, spec),
                                      overlapPercentage: try overlapPercentage(sources, stepPairs, keyNames: keyNames, keyProviders: keyProviders, spec: spec))
