@@ -48,6 +48,7 @@ final class StagingWriter {
     private(set) var columns: [String] = []
     private var lowerNames: Set<String> = Set(StagedColumns.all)
     private var insert: SQLiteStatement?
+    private var group: (SQLiteStatement, rows: Int32, width: Int32)?
     private var keyIndexes: [Int]? = nil
     private(set) var rowsStaged = 0
     private(set) var rowsCarried = 0
@@ -127,7 +128,7 @@ final class StagingWriter {
     /// and first run come from the previous snapshot (`lookUp`), a keyless row gets a new rid.
     /// Returns false, binding nothing, when a keyed row marks its key deleted (`softDelete`).
     @inline(__always)
-    private func bindStaged(_ st: SQLiteStatement, key: String?, deleted: @autoclosure () throws -> Bool, hash: Int64, line: Int) throws -> Bool {
+    private func bindStaged(_ st: SQLiteStatement, at offset: Int32 = 0, key: String?, deleted: @autoclosure () throws -> Bool, hash: Int64, line: Int) throws -> Bool {
         var first = run, rid: Int64
         if let key {
             if try deleted() {
@@ -135,16 +136,16 @@ final class StagingWriter {
                 return false
             }
             (first, rid) = try lookUp(key: key, hash: hash)
-            try st.bind(.text(key), at: 3)
+            try st.bind(.text(key), at: offset + 3)
         } else {
             rid = mint()
-            st.bindNull(at: 3)
+            st.bindNull(at: offset + 3)
         }
-        st.bindInt(rid, at: 1)
-        st.bindInt(Int64(line), at: 2)
-        st.bindInt(hash, at: 4)
-        st.bindInt(first, at: 5)
-        st.bindInt(run, at: 6)
+        st.bindInt(rid, at: offset + 1)
+        st.bindInt(Int64(line), at: offset + 2)
+        st.bindInt(hash, at: offset + 4)
+        st.bindInt(first, at: offset + 5)
+        st.bindInt(run, at: offset + 6)
         return true
     }
 
@@ -167,6 +168,7 @@ final class StagingWriter {
             try db.execute("ALTER TABLE \(sqlIdent(loadTable)) ADD COLUMN \(sqlIdent(name))")
         }
         insert = nil
+        group = nil
         keyIndexes = nil
         return out
     }
@@ -178,6 +180,34 @@ final class StagingWriter {
         let st = try db.prepare("INSERT INTO \(sqlIdent(loadTable)) (\(cols)) VALUES (\(marks))")
         insert = st
         return st
+    }
+
+    /// The batch paths' insert: `groupRows` rows per statement step (one step, reset and record
+    /// plan per group instead of per row), through `INSERT … SELECT` of a multi-row VALUES list.
+    /// Row `slot` of a group binds its staged and source columns from parameter `slot × width + 1`
+    /// on; `flushGroup` inserts a part-full group, whose free slots get a NULL rid that the WHERE
+    /// drops.
+    private func groupStatement() throws -> (SQLiteStatement, rows: Int32, width: Int32) {
+        if let group { return group }
+        let n = StagedColumns.all.count + columns.count
+        let rows = max(1, min(32, 32_766 / n))
+        let cols = (StagedColumns.all + columns).map(sqlIdent).joined(separator: ", ")
+        let row = "(" + Array(repeating: "?", count: n).joined(separator: ", ") + ")"
+        let st = try db.prepare("""
+            INSERT INTO \(sqlIdent(loadTable)) (\(cols))
+            SELECT * FROM (VALUES \(Array(repeating: row, count: rows).joined(separator: ", "))) WHERE column1 IS NOT NULL
+            """)
+        group = (st, Int32(rows), Int32(n))
+        return group!
+    }
+
+    /// Inserts the first `filled` slots of a group; the other slots are bound NULL (no values of an
+    /// earlier batch stay bound).
+    private func flushGroup(_ g: (SQLiteStatement, rows: Int32, width: Int32), filled: Int32) throws {
+        guard filled > 0 else { return }
+        for i in (filled * g.width)..<(g.rows * g.width) { g.0.bindNull(at: i + 1) }
+        try g.0.step()
+        g.0.resetKeepingBindings()
     }
 
     /// Indexes of the declared key columns, or nil when the source has none (or they are missing).
@@ -286,7 +316,9 @@ final class StagingWriter {
 
     /// Inserts a parsed CSV batch, binding field bytes in place.
     func write(_ batch: CSVBatch) throws {
-        let st = try statement()
+        let g = try groupStatement()
+        let st = g.0
+        var slot: Int32 = 0
         let keys = try keyColumnIndexes()
         let deleted = try deletedColumnIndex()
         let rowsBefore = rowsDeleted
@@ -314,14 +346,15 @@ final class StagingWriter {
                         }
                         key = k
                     }
-                    guard try bindStaged(st, key: key, deleted: deleted.map { Self.marksDeleted(.text(field($0))) } ?? false,
+                    let offset = slot * g.width
+                    guard try bindStaged(st, at: offset, key: key, deleted: deleted.map { Self.marksDeleted(.text(field($0))) } ?? false,
                                          hash: hash, line: batch.lines[r]) else { continue }
                     let first = r * width
                     var start = first == 0 ? 0 : Int(ends[first - 1])
                     for c in 0..<width {
                         let end = Int(ends[first + c])
                         let p = bytes.baseAddress.map { $0 + start }
-                        st.bindText(p, end - start, at: base + Int32(c) + 1)
+                        st.bindText(p, end - start, at: offset + base + Int32(c) + 1)
                         if kinds[c] > 0 {
                             let field = UnsafeBufferPointer(start: p, count: end - start)
                             var k = SQLFunctionLibrary.numberKind(utf8: field)
@@ -330,9 +363,16 @@ final class StagingWriter {
                         }
                         start = end
                     }
-                    try st.step()
-                    st.resetKeepingBindings()
+                    // Columns added after the header stay NULL.
+                    for i in width..<max(width, columns.count) { st.bindNull(at: offset + base + Int32(i) + 1) }
+                    slot += 1
+                    if slot == g.rows {
+                        try st.step()
+                        st.resetKeepingBindings()
+                        slot = 0
+                    }
                 }
+                try flushGroup(g, filled: slot)
             }
         }
         rowsStaged += batch.rowCount - (rowsDeleted - rowsBefore)
@@ -389,7 +429,9 @@ final class StagingWriter {
     /// keys, hashes and change set as `write(values:line:)` on each row's values, but the fields'
     /// bytes are bound in place and the hash was computed by the reader.
     func write(_ batch: RowBatch) throws {
-        let st = try statement()
+        let g = try groupStatement()
+        let st = g.0
+        var slot: Int32 = 0
         let keys = try keyColumnIndexes()
         let deleted = try deletedColumnIndex()
         let width = batch.width
@@ -401,12 +443,13 @@ final class StagingWriter {
                         for r in 0..<batch.rowCount {
                             let hash = Int64(bitPattern: batch.hash(ofRow: r))
                             let key = keys.map { $0.map { $0 < width ? (batch.value(r, $0).textValue ?? "") : "" }.joined(separator: "\u{1F}") }
-                            guard try bindStaged(st, key: key, deleted: deleted.map { $0 < width && Self.marksDeleted(batch.value(r, $0)) } ?? false,
+                            let offset = slot * g.width
+                            guard try bindStaged(st, at: offset, key: key, deleted: deleted.map { $0 < width && Self.marksDeleted(batch.value(r, $0)) } ?? false,
                                                  hash: hash, line: batch.line(ofRow: r)) else { continue }
                             let row = r * width
                             for c in 0..<width {
                                 let f = row + c
-                                let at = base + Int32(c) + 1
+                                let at = offset + base + Int32(c) + 1
                                 switch RowBatch.Kind(rawValue: kinds[f]) {
                                 case .integer: st.bindInt(nums[f], at: at)
                                 case .real: st.bindDouble(Double(bitPattern: UInt64(bitPattern: nums[f])), at: at)
@@ -424,12 +467,17 @@ final class StagingWriter {
                                 }
                             }
                             // Columns added after the reader fixed its own stay NULL.
-                            for i in width..<max(width, columns.count) { st.bindNull(at: base + Int32(i) + 1) }
-                            try st.step()
-                            st.resetKeepingBindings()
+                            for i in width..<max(width, columns.count) { st.bindNull(at: offset + base + Int32(i) + 1) }
+                            slot += 1
+                            if slot == g.rows {
+                                try st.step()
+                                st.resetKeepingBindings()
+                                slot = 0
+                            }
                             rowsStaged += 1
                             FaultPoints.hit("snapshot.row")
                         }
+                        try flushGroup(g, filled: slot)
                     }
                 }
             }
