@@ -401,6 +401,8 @@ public final class PostgresTable {
         static let maxBytes = 262_144
         private var ended = false
         private var chunk: Chunk
+        /// `fillRaw`'s buffer, reused from chunk to chunk.
+        private let writer = CopyWriter(capacity: CopyEncoder.maxBytes + 65_536)
 
         init(_ rows: RowCursor, maxRows: Int) {
             self.rows = rows
@@ -436,37 +438,125 @@ public final class PostgresTable {
             }
         }
 
+        /// Encodes rows of a raw cursor into `chunk.bytes` through a buffer of its own that grows
+        /// as a field needs (no Array append per field).
         private func fillRaw(_ raw: RawRowCursor) throws {
             let width = self.width
             var kinds = chunk.kinds
-            var out = chunk.bytes
-            chunk.bytes = []
-            defer { chunk.kinds = kinds; chunk.bytes = out }
-            while chunk.rows < maxRows && out.count < Self.maxBytes {
+            let w = writer
+            defer {
+                chunk.kinds = kinds
+                chunk.bytes = w.finish()
+            }
+            while chunk.rows < maxRows && w.count < Self.maxBytes {
                 guard try raw.advance() else { ended = true; return }
                 for i in 0..<width {
-                    if i > 0 { out.append(9) }
+                    if i > 0 { w.byte(9) }
                     switch raw.field(i) {
                     case .null:
-                        out.append(92); out.append(UInt8(ascii: "N"))
+                        w.byte(92); w.byte(UInt8(ascii: "N"))
                     case .integer(let x):
                         if kinds[i] != .bigint { kinds[i] = kinds[i].merged(.bigint) }
-                        CopyText.appendInt(x, into: &out)
+                        w.integer(x)
                     case .real(let d):
                         if kinds[i] != .double { kinds[i] = kinds[i].merged(.double) }
-                        CopyText.encode(.real(d), into: &out)
+                        var t = CopyText.realText(d)
+                        t.withUTF8 { w.bytes($0) }
                     case .text(let t):
                         if kinds[i] != .text { kinds[i] = .text }
-                        CopyText.appendEscaped(t, into: &out)
+                        w.escaped(t)
                     case .blob(let b):
                         if kinds[i] != .bytea { kinds[i] = kinds[i].merged(.bytea) }
-                        CopyText.encode(.blob(Array(b)), into: &out)
+                        var tmp: [UInt8] = []
+                        CopyText.encode(.blob(Array(b)), into: &tmp)
+                        tmp.withUnsafeBufferPointer { w.bytes($0) }
                     }
                 }
-                out.append(10)
+                w.byte(10)
                 chunk.rows += 1
                 FaultPoints.hit("postgres.copy-row")
             }
+        }
+    }
+
+    /// COPY text bytes written into a buffer that grows by doubling; `finish()` hands them over
+    /// as an array. One per chunk.
+    final class CopyWriter {
+        private var p: UnsafeMutablePointer<UInt8>
+        private var capacity: Int
+        private(set) var count = 0
+
+        init(capacity: Int) {
+            self.capacity = max(64, capacity)
+            p = .allocate(capacity: self.capacity)
+        }
+
+        deinit { p.deallocate() }
+
+        /// Room for `k` more bytes.
+        @inline(__always) private func reserve(_ k: Int) {
+            if count + k > capacity { grow(count + k) }
+        }
+
+        private func grow(_ needed: Int) {
+            let c = max(needed, capacity * 2)
+            let q = UnsafeMutablePointer<UInt8>.allocate(capacity: c)
+            q.update(from: p, count: count)
+            p.deallocate()
+            p = q
+            capacity = c
+        }
+
+        @inline(__always) func byte(_ b: UInt8) {
+            reserve(1)
+            p[count] = b
+            count += 1
+        }
+
+        @inline(__always) func bytes(_ u: UnsafeBufferPointer<UInt8>) {
+            guard let base = u.baseAddress, u.count > 0 else { return }
+            reserve(u.count)
+            (p + count).update(from: base, count: u.count)
+            count += u.count
+        }
+
+        /// `CopyText.appendEscaped`: backslash, tab, newline and carriage return escaped.
+        @inline(__always) func escaped(_ u: UnsafeBufferPointer<UInt8>) {
+            var plain = true
+            for c in u where c == 92 || c == 9 || c == 10 || c == 13 { plain = false; break }
+            if plain { bytes(u); return }
+            reserve(2 * u.count)
+            for c in u {
+                switch c {
+                case 92: p[count] = 92; p[count + 1] = 92; count += 2
+                case 9: p[count] = 92; p[count + 1] = UInt8(ascii: "t"); count += 2
+                case 10: p[count] = 92; p[count + 1] = UInt8(ascii: "n"); count += 2
+                case 13: p[count] = 92; p[count + 1] = UInt8(ascii: "r"); count += 2
+                default: p[count] = c; count += 1
+                }
+            }
+        }
+
+        @inline(__always) func integer(_ v: Int64) {
+            reserve(20)
+            if v == Int64.min {
+                for c in "-9223372036854775808".utf8 { p[count] = c; count += 1 }
+                return
+            }
+            var x = v
+            if x < 0 { p[count] = UInt8(ascii: "-"); count += 1; x = -x }
+            var digits = 1
+            var y = x
+            while y >= 10 { y /= 10; digits += 1 }
+            var at = count + digits
+            count = at
+            repeat { at -= 1; p[at] = UInt8(48 + x % 10); x /= 10 } while x > 0
+        }
+
+        /// The bytes written, as an array; the writer starts over.
+        func finish() -> [UInt8] {
+            defer { count = 0 }
+            return Array(UnsafeBufferPointer(start: p, count: count))
         }
     }
 

@@ -342,15 +342,20 @@ enum CopyText {
         }
     }
 
+    /// A double in COPY text form: the shortest text that reads back as it, or NaN/±Infinity.
+    @inline(__always)
+    static func realText(_ d: Double) -> String {
+        if d.isNaN { return "NaN" }
+        if d.isInfinite { return d > 0 ? "Infinity" : "-Infinity" }
+        return d.description
+    }
+
     /// Appends one value in COPY text form (`\N` for NULL; bytea as `\\x…`).
     static func encode(_ v: Value, into out: inout [UInt8]) {
         switch v {
         case .null: out.append(92); out.append(UInt8(ascii: "N"))
         case .integer(let i): appendInt(i, into: &out)
-        case .real(let d):
-            if d.isNaN { out.append(contentsOf: "NaN".utf8) }
-            else if d.isInfinite { out.append(contentsOf: (d > 0 ? "Infinity" : "-Infinity").utf8) }
-            else { out.append(contentsOf: d.description.utf8) }
+        case .real(let d): out.append(contentsOf: realText(d).utf8)
         case .text(let s):
             var s = s
             s.withUTF8 { appendEscaped($0, into: &out) }

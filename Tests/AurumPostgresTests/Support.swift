@@ -57,6 +57,45 @@ final class ArrayCursor: RowCursor {
     }
 }
 
+/// The same rows handed out in place (`RawRowCursor`), as the warehouse's SQLite cursor and the
+/// streamed load's batch cursor do: the COPY encoder's other path.
+final class RawArrayCursor: RawRowCursor {
+    let columns: [String]
+    let rows: [[Value]]
+    var i = -1
+    /// The current row's text and blob bytes, alive until the cursor moves.
+    private var buffers: [UnsafeMutableBufferPointer<UInt8>] = []
+    init(_ columns: [String], _ rows: [[Value]]) { self.columns = columns; self.rows = rows }
+    deinit { buffers.forEach { $0.deallocate() } }
+    func advance() throws -> Bool {
+        i += 1
+        buffers.forEach { $0.deallocate() }
+        buffers = []
+        guard i < rows.count else { return false }
+        for v in rows[i] {
+            var b: [UInt8] = []
+            if case .text(let t) = v { b = Array(t.utf8) } else if case .blob(let x) = v { b = x }
+            let p = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(1, b.count))
+            _ = p.initialize(from: b)
+            buffers.append(p)
+        }
+        return true
+    }
+    func field(_ c: Int) -> RawField {
+        switch rows[i][c] {
+        case .null: .null
+        case .integer(let x): .integer(x)
+        case .real(let d): .real(d)
+        case .text(let t): .text(UnsafeBufferPointer(start: buffers[c].baseAddress, count: t.utf8.count))
+        case .blob(let b): .blob(UnsafeRawBufferPointer(start: buffers[c].baseAddress, count: b.count))
+        }
+    }
+    func next() throws -> [Value]? {
+        guard try advance() else { return nil }
+        return rows[i]
+    }
+}
+
 /// Generated rows (for big loads without holding them).
 final class GeneratedCursor: RowCursor {
     let columns: [String]

@@ -9,7 +9,12 @@ struct TargetTests {
         try s.rows("SELECT column_name::text, data_type::text FROM information_schema.columns WHERE table_schema = '\(s.name)' AND table_name = '\(table)' ORDER BY ordinal_position")
     }
 
-    @Test func createsTheTableAndLoads() throws {
+    /// A cursor over `rows`: values (`next()`) or fields in place (`RawRowCursor`).
+    func cursor(_ raw: Bool, _ columns: [String], _ rows: [[Value]]) -> RowCursor {
+        raw ? RawArrayCursor(columns, rows) : ArrayCursor(columns, rows)
+    }
+
+    @Test(arguments: [false, true]) func createsTheTableAndLoads(raw: Bool) throws {
         let s = try TestSchema()
         let cols = ["id", "amount", "name", "raw", "nothing", "mixed"]
         let rows: [[Value]] = [
@@ -19,7 +24,7 @@ struct TargetTests {
         ]
         let t = try PostgresTable(connection: PG.conninfo, table: s.t("people"))
         defer { t.close() }
-        #expect(try t.replace(ArrayCursor(cols, rows)) == 3)
+        #expect(try t.replace(cursor(raw, cols, rows)) == 3)
         #expect(try types(s, "people") == [
             [.text("id"), .text("bigint")], [.text("amount"), .text("double precision")], [.text("name"), .text("text")],
             [.text("raw"), .text("bytea")], [.text("nothing"), .text("text")], [.text("mixed"), .text("double precision")],
@@ -31,11 +36,11 @@ struct TargetTests {
             [.integer(3), .null, .null, .null, .null, .real(7)],
         ])
         // A second full load replaces the contents.
-        #expect(try t.replace(ArrayCursor(cols, [rows[1]])) == 1)
+        #expect(try t.replace(cursor(raw, cols, [rows[1]])) == 1)
         #expect(try s.rows("SELECT id FROM \(s.t("people"))") == [[.integer(2)]])
     }
 
-    @Test func numbersAndTextRoundTripThroughCopy() throws {
+    @Test(arguments: [false, true]) func numbersAndTextRoundTripThroughCopy(raw: Bool) throws {
         let s = try TestSchema()
         let ints: [Int64] = [0, 9, 10, -1, -10, 99, 100, Int64.max, Int64.min, 1_234_567_890_123]
         let reals: [Double] = [0, -0.5, 1e-7, 1e300, .infinity, -.infinity, 0.1 + 0.2, 123456.789, Double.leastNonzeroMagnitude, 42]
@@ -43,7 +48,7 @@ struct TargetTests {
         let rows = (0..<10).map { [Value.integer(ints[$0]), .real(reals[$0]), .text(texts[$0])] }
         let t = try PostgresTable(connection: PG.conninfo, table: s.t("nums"))
         defer { t.close() }
-        try t.replace(ArrayCursor(["i", "r", "t"], rows))
+        try t.replace(cursor(raw, ["i", "r", "t"], rows))
         let back = try readAll(try PostgresRowReader(connection: PG.conninfo, query: "SELECT i, r, t FROM \(s.t("nums"))"))
         #expect(back == rows)
         // An empty text stays empty, not NULL.
