@@ -92,10 +92,12 @@ enum CrashPoints {
     ]
 
     /// Killed in a run that takes the streamed load (one CSV source passed through to one
-    /// PostgreSQL table, written while staging): 40,000 rows, so the write starts after 32,768
-    /// staged rows while staging goes on; steps: snapshot, transform, integrate, output.
+    /// PostgreSQL table, written while staging): 40,000 rows, so staging commits one chunk of
+    /// 32,768 rows and the write starts while staging goes on; steps: snapshot, transform,
+    /// integrate, output.
     static let streamed: [CrashPoint] = [
-        CrashPoint(name: "snapshot.stream-started"),        // 32,768 rows staged (not committed), before the write connects
+        CrashPoint(name: "snapshot.chunk-committed"),       // the first 32,768 rows of the load table committed
+        CrashPoint(name: "snapshot.stream-started"),        // 32,768 rows staged, before the write connects
         CrashPoint(name: "postgres.copy-row", hit: 20_000), // mid-COPY while staging goes on
         CrashPoint(name: "snapshot.loaded"),                // staged, before the swap; the COPY waits for the rest
         CrashPoint(name: "postgres.streamed"),              // every row sent, the transaction waits for the output step

@@ -8,13 +8,14 @@ enum Snapshotter {
     static func snapshot(_ source: SourceSpec, into db: SQLiteDatabase, run: Int64, nullTokens: [String]? = nil,
                          progress: @escaping (Int) -> Void = { _ in },
                          configure: (StagingWriter) -> Void = { _ in }) throws -> SnapshotResult {
-        // Staging writes a whole table in one transaction: with the default cache (64 MiB) a large
-        // source spills pages to the WAL before COMMIT and writes some of them again, and then COMMIT
-        // re-reads every frame written since the first rewritten one to fix its checksum (a second
-        // pass over the whole table). A larger cache (256 MiB, bounded) holds a table of ~1M rows.
-        let restoreCache = try db.enlargePageCache(mebibytes: 256)
-        defer { restoreCache() }
         let writer = try StagingWriter(db: db, source: source, run: run)
+        // A snapshot that cannot commit in chunks writes its whole table in one transaction: with
+        // the default cache (64 MiB) a large source spills pages to the WAL before COMMIT and writes
+        // some of them again, and then COMMIT re-reads every frame written since the first rewritten
+        // one to fix its checksum (a second pass over the whole table). A larger cache (256 MiB,
+        // bounded) holds a table of ~1M rows.
+        let restoreCache = writer.commitsInChunks ? {} : try db.enlargePageCache(mebibytes: 256)
+        defer { restoreCache() }
         writer.progress = progress
         writer.nullTokens = nullTokens
         configure(writer)

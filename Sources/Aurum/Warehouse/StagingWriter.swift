@@ -86,12 +86,31 @@ final class StagingWriter {
     var lastRid: Int64 { nextRid - 1 }
     private var lastProgress = 0
 
-    private func reportProgress() {
+    /// Tells `progress` every 65,536 rows, and commits the load table every `chunkRows` rows
+    /// while `commitsInChunks`.
+    private func reportProgress() throws {
         if rowsStaged - lastProgress >= 65_536 {
             lastProgress = rowsStaged
             progress(rowsStaged)
         }
+        if rowsStaged - lastChunkCommit >= Self.chunkRows, commitsInChunks {
+            try db.execute("COMMIT")
+            try db.execute("BEGIN IMMEDIATE")
+            lastChunkCommit = rowsStaged
+            FaultPoints.hit("snapshot.chunk-committed")
+        }
     }
+
+    /// Rows between two commits of the load table while the transaction holds nothing else.
+    static let chunkRows = 32_768
+    private var lastChunkCommit = 0
+    /// Whether the load table is committed every `chunkRows` rows: while the transaction holds
+    /// nothing but load-table rows (no previous snapshot whose keys make change-set rows, nothing
+    /// quarantined). A crash then leaves a load table that the next snapshot drops, and the
+    /// previous snapshot untouched. Small transactions never spill pages to the WAL before their
+    /// COMMIT (a spilled page written again makes COMMIT re-read every later frame to fix its
+    /// checksum), and the checkpoints that follow them keep the WAL small and its pages reused.
+    var commitsInChunks: Bool { previous == nil && rowsQuarantined == 0 }
 
     init(db: SQLiteDatabase, source: SourceSpec, run: Int64) throws {
         self.db = db
@@ -376,7 +395,7 @@ final class StagingWriter {
             }
         }
         rowsStaged += batch.rowCount - (rowsDeleted - rowsBefore)
-        reportProgress()
+        try reportProgress()
         stagedBatches?(batch, kinds)
     }
 
@@ -422,7 +441,7 @@ final class StagingWriter {
         st.resetKeepingBindings()
         rowsStaged += 1
         FaultPoints.hit("snapshot.row")
-        reportProgress()
+        try reportProgress()
     }
 
     /// Inserts a batch of rows a connector decoded into one buffer (`RowBatch`): the same rows,
@@ -482,7 +501,7 @@ final class StagingWriter {
                 }
             }
         }
-        reportProgress()
+        try reportProgress()
     }
 
     func quarantine(line: Int?, rule: String, reason: String, raw: String?) throws {
