@@ -110,7 +110,12 @@ struct EntityBuilder {
             sourceNames.append(p.name)
             let rid = sqlIdent(StagedColumns.rid)
             var joined = "SELECT w.*, coalesce(s.\(sqlIdent(StagedColumns.key)), CAST(s.\(rid) AS TEXT)) AS \"__aurum_source_key\" FROM \(sqlIdent(p.table)) AS w JOIN \(sqlIdent(staged)) AS s ON s.\(rid) = w.\(rid)"
-            if let only {
+            if let only, try !db.isView(p.table) {
+                // A work table's rowid is its __rid: the changed keys' rows are found through the
+                // snapshot's key index and the work table's rowid, not by scanning the work table.
+                joined = "SELECT w.*, coalesce(s.\(sqlIdent(StagedColumns.key)), CAST(s.\(rid) AS TEXT)) AS \"__aurum_source_key\" FROM \(sqlIdent(staged)) AS s JOIN \(sqlIdent(p.table)) AS w ON w.rowid = s.\(rid)"
+                joined += " WHERE s.\(sqlIdent(StagedColumns.key)) IN (SELECT key FROM \(only) WHERE source = '\(p.name.replacingOccurrences(of: "'", with: "''"))')"
+            } else if let only {
                 joined += " WHERE s.\(sqlIdent(StagedColumns.key)) IN (SELECT key FROM \(only) WHERE source = '\(p.name.replacingOccurrences(of: "'", with: "''"))')"
             }
             selects.append((p.name, "SELECT \(list.joined(separator: ", ")) FROM (\(joined)) ORDER BY \(rid)"))

@@ -104,7 +104,9 @@ struct IncrementalMatcher {
         let hashIns = try db.prepare("INSERT OR IGNORE INTO temp.aurum_hashes(key) VALUES (?)")
         for h in ruleOf.keys.sorted() { hashIns.bindInt(h, at: 1); try hashIns.step(); hashIns.resetKeepingBindings() }
         var groups: [Int64: [(rec: Int64, src: Int32)]] = [:]
-        let gst = try db.prepare("SELECT b.key, b.rec, b.src FROM temp.aurum_hashes AS h JOIN \(blocks) AS b ON b.key = h.key")
+        // CROSS JOIN: the changed keys drive (without it SQLite scans every blocking key and probes
+        // the temporary table with each: 5.8M rows at 1M records).
+        let gst = try db.prepare("SELECT b.key, b.rec, b.src FROM temp.aurum_hashes AS h CROSS JOIN \(blocks) AS b ON b.key = h.key")
         while try gst.step() {
             guard case .integer(let k) = gst.column(0), case .integer(let rec) = gst.column(1), case .integer(let s) = gst.column(2) else { continue }
             groups[k, default: []].append((rec, Int32(s)))

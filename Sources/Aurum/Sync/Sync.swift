@@ -151,6 +151,9 @@ public struct Syncer {
     func diff(_ target: String, _ ds: SyncDataset, stateRows: Int) throws -> SyncCounts {
         try db.execute("DROP TABLE IF EXISTS \(Self.diffTable); CREATE TEMP TABLE aurum_sync_diff (key TEXT NOT NULL, hash INTEGER, rid INTEGER, kind INTEGER NOT NULL)")
         let t = sqlIdent(ds.table)
+        if let since = try goldenChangesSince(target, ds) {
+            return try goldenDiff(target, ds, entity: since.entity, since: since.run)
+        }
         try db.run("""
             INSERT INTO \(Self.diffTable) (key, hash, rid, kind)
             SELECT c.k, c.h, c.rid, s.hash IS NOT NULL FROM
@@ -171,6 +174,52 @@ public struct Syncer {
             deleted = db.changes
         }
         return SyncCounts(inserted: inserted, updated: updated, deleted: deleted, unchanged: total - inserted - updated)
+    }
+
+    /// When the target's state holds the golden records of an entity as of run `run` (its last
+    /// sync), and that entity's golden versions were recorded since: the entity and the run. A
+    /// golden record whose versions neither began nor ended after that run is as the target
+    /// received it (every change to its values or members opens a version, in the transaction
+    /// that makes the change), so the diff needs to read only the others.
+    func goldenChangesSince(_ target: String, _ ds: SyncDataset) throws -> (entity: String, run: Int64)? {
+        guard let entity = ds.goldenEntity, ds.key == ["golden_id"],
+              let r = try db.query("SELECT synced_run, data FROM sync_targets WHERE name = ?", [.text(target)]).first,
+              case .integer(let run) = r[0], let data = r[1].textValue else { return nil }
+        // The state must be of the same data (an output switched to another entity's golden records is diffed whole).
+        let out = try targets(target, syncOnly: false).first
+        guard let out, data == out.data ?? (catalog.entities.isEmpty ? "integrated" : "golden"),
+              try db.scalar("SELECT count(*) FROM golden_version_runs WHERE entity = ? AND run_id <= ?", [.text(entity), .integer(run)])?
+                .doubleValue ?? 0 > 0 else { return nil }
+        return (entity, run)
+    }
+
+    /// `diff` for golden records, reading only the golden ids with a version that began or ended
+    /// after run `since` (see `goldenChangesSince`); the same counts as the whole diff.
+    func goldenDiff(_ target: String, _ ds: SyncDataset, entity: String, since: Int64) throws -> SyncCounts {
+        try db.execute("DROP TABLE IF EXISTS temp.aurum_sync_ids; CREATE TEMP TABLE aurum_sync_ids (id INTEGER PRIMARY KEY)")
+        defer { try? db.execute("DROP TABLE IF EXISTS temp.aurum_sync_ids") }
+        try db.run("""
+            INSERT OR IGNORE INTO temp.aurum_sync_ids SELECT golden_id FROM golden_versions WHERE entity = ?1 AND valid_from_run > ?2
+            UNION SELECT golden_id FROM golden_versions WHERE entity = ?1 AND valid_to_run > ?2
+            """, [.text(entity), .integer(since)])
+        let t = sqlIdent(ds.table)
+        try db.run("""
+            INSERT INTO \(Self.diffTable) (key, hash, rid, kind)
+            SELECT c.k, c.h, c.rid, s.hash IS NOT NULL FROM
+              (SELECT \(ds.keyExpr()) AS k, aurum_sync_hash(\(ds.columnList())) AS h, \(ds.rid) AS rid FROM \(t)
+               WHERE golden_id IN (SELECT id FROM temp.aurum_sync_ids)) c
+            LEFT JOIN sync_rows s ON s.target = ? AND s.key = c.k
+            WHERE s.hash IS NULL OR s.hash <> c.h
+            """, [.text(target)])
+        let counts = try db.query("SELECT coalesce(sum(kind = 0), 0), coalesce(sum(kind = 1), 0) FROM \(Self.diffTable)")[0]
+        let inserted = Int(counts[0].doubleValue ?? 0), updated = Int(counts[1].doubleValue ?? 0)
+        let total = Int(try db.scalar("SELECT count(*) FROM \(sqlIdent(GoldenStage.tableName(entity)))")?.doubleValue ?? 0)
+        try db.run("""
+            INSERT INTO \(Self.diffTable) (key, hash, rid, kind)
+            SELECT s.key, NULL, NULL, 2 FROM temp.aurum_sync_ids i JOIN sync_rows s ON s.target = ? AND s.key = CAST(i.id AS TEXT)
+            WHERE NOT EXISTS (SELECT 1 FROM \(sqlIdent(GoldenStage.tableName(entity))) g WHERE g.golden_id = i.id)
+            """, [.text(target)])
+        return SyncCounts(inserted: inserted, updated: updated, deleted: db.changes, unchanged: total - inserted - updated)
     }
 
     /// Every change of the last diff, with the columns each update changes.

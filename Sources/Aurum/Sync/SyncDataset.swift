@@ -17,6 +17,9 @@ struct SyncDataset {
     /// SQL that is true when the rows hold the key `s.key` (of `sync_rows s`) and can probe an index
     /// (golden ids, xref's primary key); nil: the deleted keys are found with `NOT IN`.
     var probe: String? = nil
+    /// The entity whose golden table the rows are, keyed by golden id (the golden view): then a
+    /// diff can be limited to the ids `golden_versions` says changed since a run.
+    var goldenEntity: String? = nil
 
     /// SQL for the key's text over the relation's columns (qualified with `alias.` when given):
     /// the key columns as text, joined by U+001F; NULL when one is NULL.
@@ -72,15 +75,18 @@ struct SyncDataset {
         }
         let trusted = (kind == "golden" && key == ["golden_id"]) || (kind == "xref" && key == ["source", "source_key"])
         var probe: String? = nil
+        var goldenEntity: String? = nil
         if trusted, let e = OutputNames.data(out, catalog).entity {
             if kind == "golden" {
+                if table == "aurum_sync_golden_\(e)" { goldenEntity = e }
                 probe = "EXISTS (SELECT 1 FROM \(sqlIdent("golden_\(e)")) g WHERE g.golden_id = CAST(s.key AS INTEGER))"
             } else {
                 let lit = "'" + e.replacingOccurrences(of: "'", with: "''") + "'"
                 probe = "EXISTS (SELECT 1 FROM xref x WHERE x.entity = \(lit) AND x.source = substr(s.key, 1, instr(s.key, char(31)) - 1) AND x.source_key = substr(s.key, instr(s.key, char(31)) + 1))"
             }
         }
-        return SyncDataset(table: table, columns: columns, key: key, keyKinds: kinds, rid: rid, keyTrusted: trusted, probe: probe)
+        return SyncDataset(table: table, columns: columns, key: key, keyKinds: kinds, rid: rid, keyTrusted: trusted, probe: probe,
+                          goldenEntity: goldenEntity)
     }
 
     /// Golden records as a temporary view over the golden table (no copy of a million rows, and
