@@ -498,14 +498,7 @@ public final class PostgresTable {
             if count + k > capacity { grow(count + k) }
         }
 
-        private func grow(_ needed: Int) {
-            let c = max(needed, capacity * 2)
-            let q = UnsafeMutablePointer<UInt8>.allocate(capacity: c)
-            q.update(from: p, count: count)
-            p.deallocate()
-            p = q
-            capacity = c
-        }
+        private func grow(_ needed: Int) { regrow(&p, capacity: &capacity, to: needed, keep: count) }
 
         @inline(__always) func byte(_ b: UInt8) {
             reserve(1)

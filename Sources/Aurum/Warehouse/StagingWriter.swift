@@ -220,6 +220,20 @@ final class StagingWriter {
         return group!
     }
 
+    /// Ends the row in `slot` of a group whose first `bound` source columns were bound: the
+    /// columns added after the reader fixed its own stay NULL; a full group is inserted.
+    @inline(__always)
+    private func endRow(_ g: (SQLiteStatement, rows: Int32, width: Int32), _ slot: inout Int32, bound: Int) throws {
+        let first = slot * g.width + Int32(StagedColumns.all.count)
+        for i in bound..<max(bound, columns.count) { g.0.bindNull(at: first + Int32(i) + 1) }
+        slot += 1
+        if slot == g.rows {
+            try g.0.step()
+            g.0.resetKeepingBindings()
+            slot = 0
+        }
+    }
+
     /// Inserts the first `filled` slots of a group; the other slots are bound NULL (no values of an
     /// earlier batch stay bound).
     private func flushGroup(_ g: (SQLiteStatement, rows: Int32, width: Int32), filled: Int32) throws {
@@ -382,14 +396,7 @@ final class StagingWriter {
                         }
                         start = end
                     }
-                    // Columns added after the header stay NULL.
-                    for i in width..<max(width, columns.count) { st.bindNull(at: offset + base + Int32(i) + 1) }
-                    slot += 1
-                    if slot == g.rows {
-                        try st.step()
-                        st.resetKeepingBindings()
-                        slot = 0
-                    }
+                    try endRow(g, &slot, bound: width)
                 }
                 try flushGroup(g, filled: slot)
             }
@@ -485,14 +492,7 @@ final class StagingWriter {
                                 case .null, nil: st.bindNull(at: at)
                                 }
                             }
-                            // Columns added after the reader fixed its own stay NULL.
-                            for i in width..<max(width, columns.count) { st.bindNull(at: offset + base + Int32(i) + 1) }
-                            slot += 1
-                            if slot == g.rows {
-                                try st.step()
-                                st.resetKeepingBindings()
-                                slot = 0
-                            }
+                            try endRow(g, &slot, bound: width)
                             rowsStaged += 1
                             FaultPoints.hit("snapshot.row")
                         }

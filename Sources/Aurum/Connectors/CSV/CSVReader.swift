@@ -437,22 +437,12 @@ public final class CSVReader {
     }
 
     private func growOut(to need: Int, keep: Int) {
-        let n = max(need, obCap * 2)
-        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: n)
-        p.update(from: ob, count: keep)
-        ob.deallocate()
-        ob = p
-        obCap = n
+        regrow(&ob, capacity: &obCap, to: need, keep: keep)
     }
 
     private func growFields(to need: Int, keep: Int) {
-        let n = max(need, feCap * 2)
-        let p = UnsafeMutablePointer<Int32>.allocate(capacity: n)
-        p.update(from: fe, count: keep)
-        fe.deallocate()
-        fe = p
-        feCap = n
-        let qn = (n >> 6) + 2
+        regrow(&fe, capacity: &feCap, to: need, keep: keep)
+        let qn = (feCap >> 6) + 2
         let q = UnsafeMutablePointer<UInt64>.allocate(capacity: qn)
         q.update(from: qb, count: qbCap)
         (q + qbCap).initialize(repeating: 0, count: qn - qbCap)
