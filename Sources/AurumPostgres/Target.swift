@@ -515,9 +515,7 @@ public final class PostgresTable {
 
         /// `CopyText.appendEscaped`: backslash, tab, newline and carriage return escaped.
         @inline(__always) func escaped(_ u: UnsafeBufferPointer<UInt8>) {
-            var plain = true
-            for c in u where c == 92 || c == 9 || c == 10 || c == 13 { plain = false; break }
-            if plain { bytes(u); return }
+            if !CopyText.needsEscape(u) { bytes(u); return }
             reserve(2 * u.count)
             for c in u {
                 switch c {

@@ -325,12 +325,34 @@ enum CopyText {
         }
     }
 
+    /// Whether the bytes hold a backslash, tab, newline or carriage return; 8 bytes at a time
+    /// (bytes below 14 or equal to `\\` flag a word, which is then checked byte by byte).
+    @inline(__always)
+    static func needsEscape(_ u: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = u.baseAddress else { return false }
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let raw = UnsafeRawPointer(base)
+        var i = 0
+        while i + 8 <= u.count {
+            let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let below14 = (w &- ones &* 14) & ~w & highs
+            let x = w ^ (ones &* 92)
+            let backslash = (x &- ones) & ~x & highs
+            if below14 | backslash != 0 { break }
+            i += 8
+        }
+        while i < u.count {
+            let c = base[i]
+            if c == 92 || c == 9 || c == 10 || c == 13 { return true }
+            i += 1
+        }
+        return false
+    }
+
     /// Appends UTF-8 text in COPY text form (backslash, tab, newline and carriage return escaped).
     @inline(__always)
     static func appendEscaped(_ u: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
-        var plain = true
-        for c in u where c == 92 || c == 9 || c == 10 || c == 13 { plain = false; break }
-        if plain { out.append(contentsOf: u); return }
+        if !needsEscape(u) { out.append(contentsOf: u); return }
         for c in u {
             switch c {
             case 92: out.append(92); out.append(92)
