@@ -10,6 +10,10 @@ struct EntityBuilder {
 
     static func table(_ entity: String) -> String { "ent_\(entity)" }
 
+    /// The column of `ent_<entity>` holding each record's staged row id (`__rid`, stable by key
+    /// across snapshots): its place in a full run's record order within its source.
+    static let ridColumn = "source_rid"
+
     /// What the build noticed (attributes a source cannot feed, values that did not parse).
     struct Notes {
         var messages: [String] = []
@@ -21,7 +25,7 @@ struct EntityBuilder {
         let (sourceNames, selects) = try sourceSelects(notes: &notes, only: nil)
         try db.execute("DROP TABLE IF EXISTS \(sqlIdent(table))")
         let cols = attrs.map { "\(sqlIdent($0.name))" }.joined(separator: ", ")
-        try db.execute("CREATE TABLE \(sqlIdent(table)) (rec_id INTEGER PRIMARY KEY, source TEXT NOT NULL, source_key TEXT NOT NULL, \(cols))")
+        try db.execute("CREATE TABLE \(sqlIdent(table)) (rec_id INTEGER PRIMARY KEY, source TEXT NOT NULL, source_key TEXT NOT NULL, \(Self.ridColumn) INTEGER, \(cols))")
         try insert(selects)
         try db.execute("CREATE INDEX \(sqlIdent(table + "_by_key")) ON \(sqlIdent(table)) (source, source_key)")
         try clearUnreadable(above: 0, notes: &notes)
@@ -30,8 +34,9 @@ struct EntityBuilder {
 
     /// Inserts the records of the source keys listed in `keys` (a table of (source, key)) from the
     /// prepared sources, as `build` does; returns the rec_id above which they were inserted.
-    func insertChanged(keys: String, notes: inout Notes) throws -> Int64 {
-        let (_, selects) = try sourceSelects(notes: &notes, only: keys)
+    /// `changes`: the runs (after, through] whose change sets hold the keys.
+    func insertChanged(keys: String, changes: (after: Int64, through: Int64), notes: inout Notes) throws -> Int64 {
+        let (_, selects) = try sourceSelects(notes: &notes, only: keys, changes: changes)
         let above = Int64(try db.scalar("SELECT coalesce(max(rec_id), 0) FROM \(sqlIdent(Self.table(entity.name)))")?.doubleValue ?? 0)
         try insert(selects)
         try clearUnreadable(above: above, notes: &notes)
@@ -43,7 +48,7 @@ struct EntityBuilder {
         let cols = entity.attributes.map { "\(sqlIdent($0.name))" }.joined(separator: ", ")
         for (name, sel) in selects {
             do {
-                try db.run("INSERT INTO \(sqlIdent(table)) (source, source_key, \(cols)) SELECT ?, \(sel.dropFirst("SELECT ".count))",
+                try db.run("INSERT INTO \(sqlIdent(table)) (source, source_key, \(Self.ridColumn), \(cols)) SELECT ?, \(sel.dropFirst("SELECT ".count))",
                            [.text(name)])
             } catch let e as AurumError {
                 throw e
@@ -68,7 +73,7 @@ struct EntityBuilder {
 
     /// Per source feeding the entity: the SELECT of its records' standardised attributes, in
     /// snapshot order; with `only`, of the keys that table lists for the source.
-    func sourceSelects(notes: inout Notes, only: String?) throws -> ([String], [(String, String)]) {
+    func sourceSelects(notes: inout Notes, only: String?, changes: (after: Int64, through: Int64)? = nil) throws -> ([String], [(String, String)]) {
         let attrs = entity.attributes
         var sourceNames: [String] = []
         var selects: [(String, String)] = []
@@ -80,7 +85,7 @@ struct EntityBuilder {
             }
             let staged = try db.scalar("SELECT staged_table FROM sources WHERE name = ?", [.text(p.name)])?.textValue
                 ?? "src_\(p.name)"
-            var list = ["\"__aurum_source_key\""]
+            var list = ["\"__aurum_source_key\"", sqlIdent(StagedColumns.rid)]
             for a in attrs {
                 var expr: String
                 if let e = mapping.expressions[a.name] {
@@ -110,13 +115,18 @@ struct EntityBuilder {
             sourceNames.append(p.name)
             let rid = sqlIdent(StagedColumns.rid)
             var joined = "SELECT w.*, coalesce(s.\(sqlIdent(StagedColumns.key)), CAST(s.\(rid) AS TEXT)) AS \"__aurum_source_key\" FROM \(sqlIdent(p.table)) AS w JOIN \(sqlIdent(staged)) AS s ON s.\(rid) = w.\(rid)"
-            if let only, try !db.isView(p.table) {
-                // A work table's rowid is its __rid: the changed keys' rows are found through the
-                // snapshot's key index and the work table's rowid, not by scanning the work table.
-                joined = "SELECT w.*, coalesce(s.\(sqlIdent(StagedColumns.key)), CAST(s.\(rid) AS TEXT)) AS \"__aurum_source_key\" FROM \(sqlIdent(staged)) AS s JOIN \(sqlIdent(p.table)) AS w ON w.rowid = s.\(rid)"
-                joined += " WHERE s.\(sqlIdent(StagedColumns.key)) IN (SELECT key FROM \(only) WHERE source = '\(p.name.replacingOccurrences(of: "'", with: "''"))')"
-            } else if let only {
-                joined += " WHERE s.\(sqlIdent(StagedColumns.key)) IN (SELECT key FROM \(only) WHERE source = '\(p.name.replacingOccurrences(of: "'", with: "''"))')"
+            if let only {
+                let lit = "'" + p.name.replacingOccurrences(of: "'", with: "''") + "'"
+                let inKeys = "s.\(sqlIdent(StagedColumns.key)) IN (SELECT key FROM \(only) WHERE source = \(lit))"
+                if let changes, try byRowIds(p, changes) {
+                    // The changed keys' rows by their row ids (each insert and update recorded its
+                    // row's), through the snapshot's and the work table's rowid (= __rid), instead
+                    // of scanning the work table and looking each row's key up.
+                    joined = "SELECT w.*, coalesce(s.\(sqlIdent(StagedColumns.key)), CAST(s.\(rid) AS TEXT)) AS \"__aurum_source_key\" FROM \(sqlIdent(staged)) AS s JOIN \(sqlIdent(p.table)) AS w ON w.rowid = s.\(rid)"
+                        + " WHERE s.\(rid) IN (SELECT rid FROM change_sets WHERE source = \(lit) AND run_id > \(changes.after) AND run_id <= \(changes.through) AND rid IS NOT NULL) AND \(inKeys)"
+                } else {
+                    joined += " WHERE \(inKeys)"
+                }
             }
             selects.append((p.name, "SELECT \(list.joined(separator: ", ")) FROM (\(joined)) ORDER BY \(rid)"))
         }
@@ -125,6 +135,16 @@ struct EntityBuilder {
                              hint: "map at least one source's columns to the attributes")
         }
         return (sourceNames, selects)
+    }
+
+    /// Whether the current rows of a source's changed keys are the rows its change sets in
+    /// `changes` name: the work table is a table (rowid = __rid) its transform updated by key this
+    /// run (so no key names two rows), and every one of those change sets recorded its row ids.
+    func byRowIds(_ p: PreparedSource, _ changes: (after: Int64, through: Int64)) throws -> Bool {
+        guard p.path == "incremental", try !db.isView(p.table) else { return false }
+        let missing = try db.scalar("SELECT count(*) FROM change_sets WHERE source = ? AND run_id > ? AND run_id <= ? AND rid IS NULL",
+                                    [.text(p.name), .integer(changes.after), .integer(changes.through)])?.doubleValue ?? 1
+        return missing == 0
     }
 
     /// The attribute's standardisers around `expr`, then its type; empty text becomes NULL.

@@ -94,7 +94,7 @@ struct IncrementalMatcher {
         let recIns = try db.prepare("INSERT OR IGNORE INTO temp.aurum_recs(rec) VALUES (?)")
         for o in old { recIns.bindInt(o.rec, at: 1); try recIns.step(); recIns.resetKeepingBindings() }
         try db.execute("DELETE FROM \(table) WHERE rec_id IN (SELECT rec FROM temp.aurum_recs)")
-        let above = try EntityBuilder(db: db, entity: entity, prepared: prepared).insertChanged(keys: "temp.aurum_changed", notes: &notes)
+        let above = try EntityBuilder(db: db, entity: entity, prepared: prepared).insertChanged(keys: "temp.aurum_changed", changes: (state.run, run), notes: &notes)
         let new = try keyRows("rec_id > ?", [.integer(above)])
         lap("build records")
 
@@ -195,27 +195,8 @@ struct IncrementalMatcher {
         let rec = involved.records
         let local = Dictionary(uniqueKeysWithValues: involved.recIds.enumerated().map { ($1, $0) })
         lap("load candidates")
-        // Record order: one snapshot scan for the candidates and every record of the golden records
-        // the changed and candidate records belong to (what re-clustering will need, nearly always).
-        var wanted = Set(changedKeys)
-        for r in 0..<rec.count { wanted.insert(RecordRef(source: rec.sources[Int(rec.source[r])], key: rec.sourceKey[r])) }
-        do {
-            let gid = try db.prepare("SELECT golden_id FROM xref WHERE entity = ? AND source = ? AND source_key = ?")
-            let mem = try db.prepare("SELECT source, source_key FROM xref WHERE entity = ? AND golden_id = ?")
-            try gid.bind([ent]); try mem.bind([ent])
-            var seen = Set<Int64>()
-            for r in Array(wanted) {
-                try gid.bind(.text(r.source), at: 2); try gid.bind(.text(r.key), at: 3)
-                if try gid.step(), case .integer(let g) = gid.column(0), seen.insert(g).inserted {
-                    mem.bindInt(g, at: 2)
-                    while try mem.step() { wanted.insert(RecordRef(source: mem.column(0).textValue ?? "", key: mem.column(1).textValue ?? "")) }
-                    mem.resetKeepingBindings()
-                }
-                gid.resetKeepingBindings()
-            }
-        }
-        var ridOf = try currentRids(wanted)
-        let rids = try self.rids(of: rec, known: &ridOf)
+        // Record order: each record's staged row id, stored with it (stable by key across snapshots).
+        let rids = involved.rids
         lap("record order")
         func precedes(_ a: Int, _ b: Int) -> Bool {
             rec.source[a] != rec.source[b] ? rec.source[a] < rec.source[b] : rids[a] < rids[b]
@@ -342,7 +323,7 @@ struct IncrementalMatcher {
 
         // The affected records that still exist, in record order.
         let found = try loadRecords("(source, source_key) IN (SELECT source, key FROM temp.aurum_keyset)", [], sources: sources, srcIndex: srcIndex)
-        let foundRids = try self.rids(of: found.records, known: &ridOf)
+        let foundRids = found.rids
         let order = found.records.sourceKey.indices.sorted { a, b in
             let sa = found.records.source[a], sb = found.records.source[b]
             return sa != sb ? sa < sb : foundRids[a] < foundRids[b]
@@ -422,12 +403,13 @@ struct IncrementalMatcher {
                       untouchedGolden: goldenBefore - goldenSize.count)
     }
 
-    /// Records of the entity table matching `condition`, in rec_id order, with their rec_ids.
-    func loadRecords(_ condition: String, _ args: [Value], sources: [String], srcIndex: [String: Int32]) throws -> (records: EntityRecords, recIds: [Int64]) {
+    /// Records of the entity table matching `condition`, in rec_id order, with their rec_ids and
+    /// staged row ids.
+    func loadRecords(_ condition: String, _ args: [Value], sources: [String], srcIndex: [String: Int32]) throws -> (records: EntityRecords, recIds: [Int64], rids: [Int64]) {
         let attrs = entity.attributes.map(\.name)
         var records = EntityRecords(entity: entity.name, attributes: attrs, sources: sources)
-        var ids: [Int64] = []
-        let st = try db.prepare("SELECT rec_id, source, source_key, \(attrs.map(sqlIdent).joined(separator: ", ")) FROM \(sqlIdent(EntityBuilder.table(entity.name))) WHERE \(condition) ORDER BY rec_id")
+        var ids: [Int64] = [], rids: [Int64] = []
+        let st = try db.prepare("SELECT rec_id, source, source_key, \(attrs.map(sqlIdent).joined(separator: ", ")), \(EntityBuilder.ridColumn) FROM \(sqlIdent(EntityBuilder.table(entity.name))) WHERE \(condition) ORDER BY rec_id")
         try st.bind(args)
         while try st.step() {
             guard case .integer(let r) = st.column(0) else { continue }
@@ -435,42 +417,12 @@ struct IncrementalMatcher {
             records.source.append(srcIndex[st.column(1).textValue ?? ""] ?? 0)
             records.sourceKey.append(st.column(2).textValue ?? "")
             for a in attrs.indices { records.values[a].append(st.column(a + 3)) }
-        }
-        return (records, ids)
-    }
-
-    /// Each listed record's row in its source's current snapshot (its place in a full run's
-    /// record order); records no longer in the snapshot are absent. One scan per source.
-    func currentRids(_ refs: some Sequence<RecordRef>) throws -> [RecordRef: Int64] {
-        var bySource: [String: Set<String>] = [:]
-        for r in refs { bySource[r.source, default: []].insert(r.key) }
-        var out: [RecordRef: Int64] = [:]
-        try db.execute("CREATE TEMP TABLE IF NOT EXISTS aurum_ridkeys (key TEXT PRIMARY KEY) WITHOUT ROWID")
-        let ins = try db.prepare("INSERT OR IGNORE INTO temp.aurum_ridkeys(key) VALUES (?)")
-        for (name, keys) in bySource.sorted(by: { $0.key < $1.key }) {
-            try db.execute("DELETE FROM temp.aurum_ridkeys")
-            for k in keys { try ins.bind([.text(k)]); try ins.step(); ins.reset() }
-            let staged = try db.scalar("SELECT staged_table FROM sources WHERE name = ?", [.text(name)])?.textValue ?? StagingWriter.stagedTable(name)
-            let key = sqlIdent(StagedColumns.key)
-            let st = try db.prepare("SELECT \(sqlIdent(StagedColumns.rid)), \(key) FROM \(sqlIdent(staged)) WHERE \(key) IN (SELECT key FROM temp.aurum_ridkeys)")
-            while try st.step() {
-                if case .integer(let rid) = st.column(0), let k = st.column(1).textValue { out[RecordRef(source: name, key: k)] = rid }
-            }
-        }
-        return out
-    }
-
-    /// The rids of `records` from `known`, looking up the ones it lacks; every record must be in its snapshot.
-    func rids(of records: EntityRecords, known: inout [RecordRef: Int64]) throws -> [Int64] {
-        let refs = (0..<records.count).map { RecordRef(source: records.sources[Int(records.source[$0])], key: records.sourceKey[$0]) }
-        let missing = refs.filter { known[$0] == nil }
-        if !missing.isEmpty { known.merge(try currentRids(missing)) { a, _ in a } }
-        return try refs.map { r in
-            guard let rid = known[r] else {
-                throw AurumError(.warehouse, "entity '\(entity.name)': record \(r) is not in its source's snapshot",
+            guard case .integer(let rid) = st.column(attrs.count + 3) else {
+                throw AurumError(.warehouse, "entity '\(entity.name)': record \(sources[Int(records.source.last!)]):\(records.sourceKey.last!) has no staged row id",
                                  at: db.path, hint: "the entity's records and the snapshot disagree; run the catalog with --full")
             }
-            return rid
+            rids.append(rid)
         }
+        return (records, ids, rids)
     }
 }

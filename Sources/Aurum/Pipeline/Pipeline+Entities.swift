@@ -106,6 +106,9 @@ extension Pipeline {
                   GoldenStage.lineageTableName(entity.name)] where try !db.tableExists(t) {
             return (nil, "table \(t) is missing")
         }
+        if try !db.columns(of: EntityBuilder.table(entity.name)).contains(EntityBuilder.ridColumn) {
+            return (nil, "the entity's records were built without their row ids")
+        }
         if entity.match.mode != .deterministic {
             guard let mr = st.modelRun,
                   try db.scalar("SELECT count(*) FROM match_models WHERE run_id = ? AND entity = ?", [.integer(mr), .text(entity.name)])?.doubleValue == 1 else {

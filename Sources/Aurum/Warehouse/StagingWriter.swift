@@ -559,12 +559,6 @@ final class StagingWriter {
         try db.execute("PRAGMA legacy_alter_table = ON")
         defer { try? db.execute("PRAGMA legacy_alter_table = OFF") }
         try db.execute("ALTER TABLE \(sqlIdent(loadTable)) RENAME TO \(sqlIdent(table))")
-        if previous != nil {
-            // A keyed source staged again: the incremental matcher finds the rows of changed and
-            // affected keys through this index, instead of scanning the snapshot once per lookup.
-            let key = StagedColumns.key
-            try db.execute("CREATE INDEX IF NOT EXISTS \(sqlIdent(table + "__by" + key)) ON \(sqlIdent(table))(\(key))")
-        }
         let colsJSON = JSONText.array(columns.map { .text($0) })
         try db.run("""
             INSERT INTO sources(name, type, staged_table, columns, key_columns, last_run, max_rid) VALUES (?, ?, ?, ?, ?, ?, ?)
