@@ -16,11 +16,14 @@ enum Snapshotter {
         // bounded) holds a table of ~1M rows.
         let restoreCache = writer.commitsInChunks ? {} : try db.enlargePageCache(mebibytes: 256)
         defer { restoreCache() }
-        // While it commits in chunks, the WAL is checkpointed by a thread of its own, so that this
-        // thread neither copies frames into the database nor waits for their fsyncs.
-        let checkpointer = writer.commitsInChunks && db.path != ":memory:" ? try? BackgroundCheckpointer(db) : nil
-        if let checkpointer { writer.chunkCommitted = checkpointer.committed }
-        defer { checkpointer?.stop() }
+        // While it commits in chunks, the WAL is checkpointed when it passes 32 MiB (the default is
+        // 4 MiB): a tenth of the checkpoints and their fsyncs, and the WAL still starts over after
+        // each one, so its pages are reused. (A checkpoint on a thread of its own, tried, never lets
+        // the WAL start over while staging writes on, and the growing WAL cost more than it saved.)
+        if writer.commitsInChunks {
+            try db.execute("PRAGMA wal_autocheckpoint = 8192")
+        }
+        defer { if writer.commitsInChunks { try? db.execute("PRAGMA wal_autocheckpoint = 1000") } }
         writer.progress = progress
         writer.nullTokens = nullTokens
         configure(writer)
@@ -359,59 +362,5 @@ enum Watermarks {
             SELECT count(*) FROM watermarks WHERE source = ?1 AND column_name = ?2 AND coalesce(full_read, 0) = 0
               AND run_id > coalesce((SELECT max(run_id) FROM watermarks WHERE source = ?1 AND column_name = ?2 AND full_read = 1), 0)
             """, [.text(source), .text(column)])?.doubleValue ?? 0)
-    }
-}
-
-/// Checkpoints a WAL database from a connection and a thread of its own, once after each
-/// `committed()` (PASSIVE: it copies what is committed and never blocks the writer). The writer's
-/// own automatic checkpoints are off until `stop()`, which waits for the thread and turns them
-/// back on (the next COMMIT checkpoints what is left).
-final class BackgroundCheckpointer: @unchecked Sendable {
-    private let writer: SQLiteDatabase
-    private let condition = NSCondition()
-    private var pending = false
-    private var stopped = false
-    private var worker: WorkerThread?
-
-    /// `@unchecked Sendable`: the connection is used by the checkpoint thread only.
-    private final class Connection: @unchecked Sendable {
-        let db: SQLiteDatabase
-        init(_ db: SQLiteDatabase) { self.db = db }
-    }
-
-    init(_ writer: SQLiteDatabase) throws {
-        self.writer = writer
-        let own = Connection(try SQLiteDatabase(path: writer.path))
-        try writer.execute("PRAGMA wal_autocheckpoint = 0")
-        worker = WorkerThread(name: "aurum.checkpoint") { [self] in
-            while waitForCommit() { _ = try? own.db.execute("PRAGMA wal_checkpoint(PASSIVE)") }
-            own.db.close()
-        }
-    }
-
-    /// Blocks until a commit was reported (true) or `stop()` was called (false).
-    private func waitForCommit() -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        while !pending && !stopped { condition.wait() }
-        pending = false
-        return !stopped
-    }
-
-    /// The writer committed: checkpoint (once more, if one is running).
-    func committed() {
-        condition.lock()
-        pending = true
-        condition.signal()
-        condition.unlock()
-    }
-
-    func stop() {
-        condition.lock()
-        stopped = true
-        condition.signal()
-        condition.unlock()
-        worker?.join()
-        try? writer.execute("PRAGMA wal_autocheckpoint = 1000")
     }
 }

@@ -97,13 +97,10 @@ final class StagingWriter {
             try db.execute("COMMIT")
             try db.execute("BEGIN IMMEDIATE")
             lastChunkCommit = rowsStaged
-            chunkCommitted()
             FaultPoints.hit("snapshot.chunk-committed")
         }
     }
 
-    /// Told after each chunk commit (the snapshot's background checkpointer).
-    var chunkCommitted: () -> Void = {}
     /// Rows between two commits of the load table while the transaction holds nothing else.
     static let chunkRows = 32_768
     private var lastChunkCommit = 0
