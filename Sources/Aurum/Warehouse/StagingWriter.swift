@@ -104,13 +104,13 @@ final class StagingWriter {
     /// Rows between two commits of the load table while the transaction holds nothing else.
     static let chunkRows = 32_768
     private var lastChunkCommit = 0
-    /// Whether the load table is committed every `chunkRows` rows: while the transaction holds
-    /// nothing but load-table rows (no previous snapshot whose keys make change-set rows, nothing
-    /// quarantined). A crash then leaves a load table that the next snapshot drops, and the
-    /// previous snapshot untouched. Small transactions never spill pages to the WAL before their
+    /// Whether the load table is committed every `chunkRows` rows: while the transaction makes
+    /// nothing durable but load-table rows (a keyed source's changes wait in a temporary table;
+    /// nothing quarantined). A crash then leaves a load table that the next snapshot drops, and
+    /// the previous snapshot untouched. Small transactions never spill pages to the WAL before their
     /// COMMIT (a spilled page written again makes COMMIT re-read every later frame to fix its
     /// checksum), and the checkpoints that follow them keep the WAL small and its pages reused.
-    var commitsInChunks: Bool { previous == nil && rowsQuarantined == 0 }
+    var commitsInChunks: Bool { rowsQuarantined == 0 }
 
     init(db: SQLiteDatabase, source: SourceSpec, run: Int64) throws {
         self.db = db
@@ -129,7 +129,11 @@ final class StagingWriter {
                 duplicateKeys = !p.duplicates.isEmpty
                 nextRid = max(recorded, p.maxRid) + 1
                 try db.run("DELETE FROM change_sets WHERE run_id = ? AND source = ?", [.integer(run), .text(source.name)])
-                changeInsert = try db.prepare("INSERT INTO change_sets(run_id, source, change, source_key, hash, rid) VALUES (?, ?, ?, ?, ?, ?)")
+                // The inserts and updates found while staging wait in a temporary table (gone with
+                // the connection) until `finish` moves them into change_sets, so that chunk commits
+                // make nothing but load-table rows durable.
+                try db.execute("CREATE TEMP TABLE IF NOT EXISTS aurum_changes (change TEXT, source_key TEXT, hash INTEGER, rid INTEGER); DELETE FROM temp.aurum_changes")
+                changeInsert = try db.prepare("INSERT INTO temp.aurum_changes VALUES (?, ?, ?, ?)")
             } else {
                 nextRid = recorded + 1
             }
@@ -325,7 +329,7 @@ final class StagingWriter {
 
     private func recordChange(_ change: String, _ key: String, _ hash: Int64, _ rid: Int64) throws {
         guard let st = changeInsert else { return }
-        try st.bind([.integer(run), .text(source.name), .text(change), .text(key), .integer(hash), .integer(rid)])
+        try st.bind([.text(change), .text(key), .integer(hash), .integer(rid)])
         try st.step()
         st.reset()
     }
@@ -580,6 +584,11 @@ final class StagingWriter {
         guard let previous else { return }
         changeInsert = nil
         let source = Value.text(self.source.name), run = Value.integer(self.run)
+        try db.run("""
+            INSERT INTO change_sets(run_id, source, change, source_key, hash, rid)
+            SELECT ?, ?, change, source_key, hash, rid FROM temp.aurum_changes ORDER BY rowid
+            """, [run, source])
+        try db.execute("DROP TABLE temp.aurum_changes")
         if !carryOver {
             let ins = try db.prepare("""
                 INSERT INTO change_sets(run_id, source, change, source_key, hash, rid)
