@@ -4,8 +4,14 @@ internal import CMongoc
 
 /// `mongoc_init()` exactly once per process (a global `let` is initialised once, thread-safely).
 /// `mongoc_cleanup()` is left to process exit: connectors may be used until then.
+///
+/// The driver's performance counters are kept off shared memory (`MONGOC_DISABLE_SHM`, unless
+/// the environment sets it): it creates `/dev/shm/mongoc-PID` per process, which only
+/// `mongoc_cleanup()` removes, and when a later process gets a PID whose file is still there it
+/// prints "Falling back to malloc for counters" on stderr (seen in a quiet CLI run in the tests).
 enum MongoRuntime {
     private static let initialized: Bool = {
+        setenv("MONGOC_DISABLE_SHM", "1", 0)
         mongoc_init()
         return true
     }()
