@@ -26,18 +26,21 @@ import Foundation
 /// Otherwise it rolls the write back (it is one transaction: nothing was committed) and writes the
 /// output the usual way. The report says which (`streamed_load`).
 ///
-/// Crash safety: staging is one transaction, as without the streamed load, and the target commits
-/// only at the output step; a kill before it leaves both as they were.
+/// Crash safety: staging commits only the load table before its end (`StagingWriter
+/// .commitsInChunks`), which the next snapshot drops, and the target commits only at the output
+/// step; a kill before it leaves the previous snapshot and the target as they were.
 final class StreamedLoad {
-    /// Rows staged before the write starts (their number kinds decide how the write types columns).
-    static let startRows = 32_768
+    /// Rows staged before the write starts (their number kinds decide how the write types columns),
+    /// or batches, whichever comes first.
+    static let startRows = 32_768, startBatches = 4
+    private var batchesBeforeStart = 0
 
     let source: SourceSpec
     let output: OutputSpec
     let connector: StreamingTargetConnector
 
     /// Parsed batches from staging to the write's cursor; before the write starts it holds the
-    /// first `startRows` rows (at most 5 batches of 8,192).
+    /// first `startRows` rows or `startBatches` batches.
     private let queue = BoundedQueue<CSVBatch>(capacity: 8)
     private var pending: PendingWrite?
     /// The staged columns and their number kinds when the write started (what it types by).
@@ -102,7 +105,14 @@ final class StreamedLoad {
                 self.feeding = false
                 return
             }
-            if self.start == nil, writer.rowsStaged >= Self.startRows { self.begin(columns: writer.columns, kinds: kinds) }
+            // Wide rows make small batches (a batch holds at most 32 MiB): the write also starts
+            // after `startBatches`, so the queue (8) never fills before anyone reads it.
+            if self.start == nil {
+                self.batchesBeforeStart += 1
+                if writer.rowsStaged >= Self.startRows || self.batchesBeforeStart >= Self.startBatches {
+                    self.begin(columns: writer.columns, kinds: kinds)
+                }
+            }
         }
     }
 
