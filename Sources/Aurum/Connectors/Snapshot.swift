@@ -9,21 +9,13 @@ enum Snapshotter {
                          progress: @escaping (Int) -> Void = { _ in },
                          configure: (StagingWriter) -> Void = { _ in }) throws -> SnapshotResult {
         let writer = try StagingWriter(db: db, source: source, run: run)
-        // A snapshot that cannot commit in chunks writes its whole table in one transaction: with
-        // the default cache (64 MiB) a large source spills pages to the WAL before COMMIT and writes
-        // some of them again, and then COMMIT re-reads every frame written since the first rewritten
-        // one to fix its checksum (a second pass over the whole table). A larger cache (256 MiB,
-        // bounded) holds a table of ~1M rows.
-        let restoreCache = writer.commitsInChunks ? {} : try db.enlargePageCache(mebibytes: 256)
-        defer { restoreCache() }
-        // While it commits in chunks, the WAL is checkpointed when it passes 32 MiB (the default is
-        // 4 MiB): a tenth of the checkpoints and their fsyncs, and the WAL still starts over after
-        // each one, so its pages are reused. (A checkpoint on a thread of its own, tried, never lets
-        // the WAL start over while staging writes on, and the growing WAL cost more than it saved.)
-        if writer.commitsInChunks {
-            try db.execute("PRAGMA wal_autocheckpoint = 8192")
-        }
-        defer { if writer.commitsInChunks { try? db.execute("PRAGMA wal_autocheckpoint = 1000") } }
+        // Staging commits its load table in chunks (`StagingWriter.commitsInChunks`); the WAL is
+        // checkpointed when it passes 32 MiB (the default is 4 MiB): a tenth of the checkpoints and
+        // their fsyncs, and the WAL still starts over after each one, so its pages are reused. (A
+        // checkpoint on a thread of its own, tried, never lets the WAL start over while staging
+        // writes on, and the growing WAL cost more than it saved.)
+        try db.execute("PRAGMA wal_autocheckpoint = 8192")
+        defer { try? db.execute("PRAGMA wal_autocheckpoint = 1000") }
         writer.progress = progress
         writer.nullTokens = nullTokens
         configure(writer)
