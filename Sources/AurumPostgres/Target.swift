@@ -480,7 +480,7 @@ public final class PostgresTable {
     }
 
     /// COPY text bytes written into a buffer that grows by doubling; `finish()` hands them over
-    /// as an array. One per chunk.
+    /// as an array and starts over. One per encoder, reused from chunk to chunk.
     final class CopyWriter {
         private var p: UnsafeMutablePointer<UInt8>
         private var capacity: Int
