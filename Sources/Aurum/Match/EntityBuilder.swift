@@ -114,7 +114,8 @@ struct EntityBuilder {
             }
             sourceNames.append(p.name)
             let rid = sqlIdent(StagedColumns.rid)
-            var joined = "SELECT w.*, coalesce(s.\(sqlIdent(StagedColumns.key)), CAST(s.\(rid) AS TEXT)) AS \"__aurum_source_key\" FROM \(sqlIdent(p.table)) AS w JOIN \(sqlIdent(staged)) AS s ON s.\(rid) = w.\(rid)"
+            let projection = "SELECT w.*, coalesce(s.\(sqlIdent(StagedColumns.key)), CAST(s.\(rid) AS TEXT)) AS \"__aurum_source_key\""
+            var joined = "\(projection) FROM \(sqlIdent(p.table)) AS w JOIN \(sqlIdent(staged)) AS s ON s.\(rid) = w.\(rid)"
             if let only {
                 let lit = "'" + p.name.replacingOccurrences(of: "'", with: "''") + "'"
                 let inKeys = "s.\(sqlIdent(StagedColumns.key)) IN (SELECT key FROM \(only) WHERE source = \(lit))"
@@ -122,7 +123,7 @@ struct EntityBuilder {
                     // The changed keys' rows by their row ids (each insert and update recorded its
                     // row's), through the snapshot's and the work table's rowid (= __rid), instead
                     // of scanning the work table and looking each row's key up.
-                    joined = "SELECT w.*, coalesce(s.\(sqlIdent(StagedColumns.key)), CAST(s.\(rid) AS TEXT)) AS \"__aurum_source_key\" FROM \(sqlIdent(staged)) AS s JOIN \(sqlIdent(p.table)) AS w ON w.rowid = s.\(rid)"
+                    joined = "\(projection) FROM \(sqlIdent(staged)) AS s JOIN \(sqlIdent(p.table)) AS w ON w.rowid = s.\(rid)"
                         + " WHERE s.\(rid) IN (SELECT rid FROM change_sets WHERE source = \(lit) AND run_id > \(changes.after) AND run_id <= \(changes.through) AND rid IS NOT NULL) AND \(inKeys)"
                 } else {
                     joined += " WHERE \(inKeys)"

@@ -20,8 +20,13 @@ extension Pipeline {
         // random order, inside one transaction that also dirties many pages: a larger page cache
         // for the step (256 MiB, bounded), and pages read through a memory map instead of a copy and
         // a system call each (the OS page cache holds the file; writes and the WAL are as before).
-        let restoreCache = try db.enlargePageCache(mebibytes: 256, mmap: true)
-        defer { restoreCache() }
+        let cacheSize = try db.scalar("PRAGMA cache_size")?.textValue ?? "-65536"
+        try db.execute("PRAGMA cache_size = -262144")
+        try db.execute("PRAGMA mmap_size = 4294967296")
+        defer {
+            try? db.execute("PRAGMA cache_size = \(Int(cacheSize) ?? -65536)")
+            try? db.execute("PRAGMA mmap_size = 0")
+        }
         for entity in catalog.entities {
             let outcome: EntityOutcome = try step("match:\(entity.name)", warehouse, run, &state, observer) { _ in
                 var committing = Date()

@@ -154,15 +154,7 @@ public struct Syncer {
         if let since = try goldenChangesSince(target, ds) {
             return try goldenDiff(target, ds, entity: since.entity, since: since.run)
         }
-        try db.run("""
-            INSERT INTO \(Self.diffTable) (key, hash, rid, kind)
-            SELECT c.k, c.h, c.rid, s.hash IS NOT NULL FROM
-              (SELECT \(ds.keyExpr()) AS k, aurum_sync_hash(\(ds.columnList())) AS h, \(ds.rid) AS rid FROM \(t)) c
-            LEFT JOIN sync_rows s ON s.target = ? AND s.key = c.k
-            WHERE s.hash IS NULL OR s.hash <> c.h
-            """, [.text(target)])
-        let counts = try db.query("SELECT coalesce(sum(kind = 0), 0), coalesce(sum(kind = 1), 0) FROM \(Self.diffTable)")[0]
-        let inserted = Int(counts[0].doubleValue ?? 0), updated = Int(counts[1].doubleValue ?? 0)
+        let (inserted, updated) = try diffRows(target, ds, where: "")
         let total = Int(try db.scalar("SELECT count(*) FROM \(t)")?.doubleValue ?? 0)
         var deleted = 0
         // Every state key the rows matched: total - inserted. Fewer than the state holds: some are gone.
@@ -174,6 +166,20 @@ public struct Syncer {
             deleted = db.changes
         }
         return SyncCounts(inserted: inserted, updated: updated, deleted: deleted, unchanged: total - inserted - updated)
+    }
+
+    /// Adds the rows (those `whereClause` keeps) that are new (kind 0) or changed (kind 1) against
+    /// the state of `target` to the diff table; returns how many of each.
+    func diffRows(_ target: String, _ ds: SyncDataset, where whereClause: String) throws -> (inserted: Int, updated: Int) {
+        try db.run("""
+            INSERT INTO \(Self.diffTable) (key, hash, rid, kind)
+            SELECT c.k, c.h, c.rid, s.hash IS NOT NULL FROM
+              (SELECT \(ds.keyExpr()) AS k, aurum_sync_hash(\(ds.columnList())) AS h, \(ds.rid) AS rid FROM \(sqlIdent(ds.table)) \(whereClause)) c
+            LEFT JOIN sync_rows s ON s.target = ? AND s.key = c.k
+            WHERE s.hash IS NULL OR s.hash <> c.h
+            """, [.text(target)])
+        let counts = try db.query("SELECT coalesce(sum(kind = 0), 0), coalesce(sum(kind = 1), 0) FROM \(Self.diffTable)")[0]
+        return (Int(counts[0].doubleValue ?? 0), Int(counts[1].doubleValue ?? 0))
     }
 
     /// When the target's state holds the golden records of an entity as of run `run` (its last
@@ -202,17 +208,7 @@ public struct Syncer {
             INSERT OR IGNORE INTO temp.aurum_sync_ids SELECT golden_id FROM golden_versions WHERE entity = ?1 AND valid_from_run > ?2
             UNION SELECT golden_id FROM golden_versions WHERE entity = ?1 AND valid_to_run > ?2
             """, [.text(entity), .integer(since)])
-        let t = sqlIdent(ds.table)
-        try db.run("""
-            INSERT INTO \(Self.diffTable) (key, hash, rid, kind)
-            SELECT c.k, c.h, c.rid, s.hash IS NOT NULL FROM
-              (SELECT \(ds.keyExpr()) AS k, aurum_sync_hash(\(ds.columnList())) AS h, \(ds.rid) AS rid FROM \(t)
-               WHERE golden_id IN (SELECT id FROM temp.aurum_sync_ids)) c
-            LEFT JOIN sync_rows s ON s.target = ? AND s.key = c.k
-            WHERE s.hash IS NULL OR s.hash <> c.h
-            """, [.text(target)])
-        let counts = try db.query("SELECT coalesce(sum(kind = 0), 0), coalesce(sum(kind = 1), 0) FROM \(Self.diffTable)")[0]
-        let inserted = Int(counts[0].doubleValue ?? 0), updated = Int(counts[1].doubleValue ?? 0)
+        let (inserted, updated) = try diffRows(target, ds, where: "WHERE golden_id IN (SELECT id FROM temp.aurum_sync_ids)")
         let total = Int(try db.scalar("SELECT count(*) FROM \(sqlIdent(GoldenStage.tableName(entity)))")?.doubleValue ?? 0)
         try db.run("""
             INSERT INTO \(Self.diffTable) (key, hash, rid, kind)

@@ -108,18 +108,6 @@ public final class SQLiteDatabase: @unchecked Sendable {
         return try st.step() ? st.column(0) : nil
     }
 
-    /// Sets a page cache of `mebibytes` (bounded) and, with `mmap`, pages read through a memory
-    /// map instead of a copy and a system call each; returns what restores both.
-    func enlargePageCache(mebibytes: Int, mmap: Bool = false) throws -> () -> Void {
-        let cacheSize = Int(try scalar("PRAGMA cache_size")?.textValue ?? "") ?? -65536
-        try execute("PRAGMA cache_size = -\(mebibytes * 1024)")
-        if mmap { try execute("PRAGMA mmap_size = 4294967296") }
-        return { [self] in
-            try? execute("PRAGMA cache_size = \(cacheSize)")
-            if mmap { try? execute("PRAGMA mmap_size = 0") }
-        }
-    }
-
     public func transaction<R>(_ body: () throws -> R) throws -> R {
         try execute("BEGIN IMMEDIATE")
         do {

@@ -82,8 +82,6 @@ final class StagingWriter {
     /// Whether every row gets a new rid in file order (a keyless source, or a keyed source's first
     /// snapshot), so that the staged table's order is the file's.
     var stagesInFileOrder: Bool { previous == nil }
-    /// The rid of the last row staged (rids are 1, 2, … in staging order).
-    var lastRid: Int64 { nextRid - 1 }
     private var lastProgress = 0
 
     /// Tells `progress` every 65,536 rows, and commits the load table every `chunkRows` rows
