@@ -110,6 +110,23 @@ def step_seconds(warehouse, run_id):
     return rows
 
 
+def save_base(a, work, data, warehouse):
+    """The full run's warehouse, the catalog's path and (as PG_DATABASE_base) the synced database."""
+    shutil.rmtree(a.save_base, ignore_errors=True)
+    os.makedirs(a.save_base)
+    with open(os.path.join(a.save_base, "catalog"), "w") as f:
+        f.write(os.path.join(data, "people.yaml"))
+    con = sqlite3.connect(warehouse)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    shutil.copy(warehouse, os.path.join(a.save_base, "aurum.db"))
+    if not a.no_postgres:
+        base = a.pg_database + "_base"
+        subprocess.run(["dropdb", "-h", a.pg_socket, "--if-exists", base], check=True)
+        subprocess.run(["createdb", "-h", a.pg_socket, "-T", a.pg_database, base], check=True)
+    print(f"base saved in {a.save_base}", file=sys.stderr)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", type=int, default=1_000_000)
@@ -123,6 +140,10 @@ def main():
     ap.add_argument("--no-postgres", action="store_true", help="no PostgreSQL sync output")
     ap.add_argument("--pg-database", default="aurum_bench_incremental")
     ap.add_argument("--pg-socket", default="/var/run/postgresql")
+    ap.add_argument("--save-base", metavar="DIR",
+                    help="after the full run, copy the warehouse to DIR (with the catalog's path: the source "
+                         "files stay where they are, changed) and the PostgreSQL database to PG_DATABASE_base, so that the incremental run can be repeated "
+                         "(Benchmarks/incremental/rerun.py)")
     a = ap.parse_args()
     if not os.path.exists(a.bin):
         sys.exit(f"{a.bin} not found: run `swift build -c release --product aurum` first")
@@ -153,6 +174,8 @@ def main():
     full_s, full = run_aurum(a.bin, catalog, warehouse, os.path.join(work, "full.log"))
     rng = random.Random(a.change_seed)
     changes = {f: apply_changes(os.path.join(data, f), rng) for f in FILES if os.path.exists(os.path.join(data, f))}
+    if a.save_base:
+        save_base(a, work, data, warehouse)
     print("incremental run …", file=sys.stderr, flush=True)
     inc_s, inc = run_aurum(a.bin, catalog, warehouse, os.path.join(work, "incremental.log"))
 

@@ -34,11 +34,12 @@ public struct SnapshotResult: Sendable {
     public var duplicateKeys = false
 }
 
-/// Writes one source's rows into a fresh load table inside one transaction, then swaps it in as
-/// `src_<name>`, carrying each row's first-seen run over from the previous snapshot.
+/// Writes one source's rows into a fresh load table, then swaps it in as `src_<name>`, carrying
+/// each row's first-seen run over from the previous snapshot. A keyed source staged before with the
+/// same columns is patched in place instead (`patching`): only its changed rows are written.
 ///
-/// A crash before the swap leaves the previous snapshot untouched; the next run drops the stale
-/// load table.
+/// A crash before the swap (or the patch's COMMIT) leaves the previous snapshot untouched; the next
+/// run drops the stale load table.
 final class StagingWriter {
     let db: SQLiteDatabase
     let source: SourceSpec
@@ -108,7 +109,45 @@ final class StagingWriter {
     /// the previous snapshot untouched. Small transactions never spill pages to the WAL before their
     /// COMMIT (a spilled page written again makes COMMIT re-read every later frame to fix its
     /// checksum), and the checkpoints that follow them keep the WAL small and its pages reused.
-    var commitsInChunks: Bool { rowsQuarantined == 0 }
+    var commitsInChunks: Bool { rowsQuarantined == 0 && !patching }
+
+    /// Set when a keyed re-snapshot writes into the staged table itself instead of a load table
+    /// (`choosePath`): rows whose key's previous version is unchanged are not written, changed and
+    /// new ones replace or join it, and `finish` deletes the keys not read again. A 1% change then
+    /// writes 1% of the rows. The whole snapshot is one transaction (a crash leaves the previous
+    /// snapshot). An unchanged row keeps its `__line` and `__last_run` from the run that staged it,
+    /// except the rows the last quality check quarantined (`refreshLines`), which are rewritten
+    /// with their current line: that is the line their carried-over quarantine entry names.
+    private(set) var patching = false
+    private var pathChosen = false
+    private var refreshLines: Set<Int64> = []
+
+    /// The statement head rows are written with.
+    private var insertInto: String {
+        patching ? "INSERT OR REPLACE INTO \(sqlIdent(table))" : "INSERT INTO \(sqlIdent(loadTable))"
+    }
+
+    /// Before the first batch of a keyed re-snapshot: patches the staged table when its columns are
+    /// this read's (same names, same order) and its keys name one row each; else stages a load table.
+    /// Only the batch paths patch: their readers fix the columns before the first row.
+    private func choosePath() throws {
+        guard !pathChosen else { return }
+        pathChosen = true
+        guard let previous, previous.duplicates.isEmpty, rowsStaged == 0 else { return }
+        let staged = try db.query("SELECT name FROM pragma_table_info(?) ORDER BY cid", [.text(table)]).compactMap { $0[0].textValue }
+        guard staged == StagedColumns.all + columns else { return }
+        try db.execute("DROP TABLE \(sqlIdent(loadTable))")
+        patching = true
+        insert = nil
+        group = nil
+        refreshLines = Set(try db.query("""
+            SELECT DISTINCT rid FROM quarantine WHERE source = ?1 AND step = 'quality' AND rid IS NOT NULL
+              AND run_id = (SELECT max(run_id) FROM quarantine WHERE source = ?1 AND step = 'quality')
+            """, [.text(source.name)]).compactMap { row -> Int64? in
+                if case .integer(let r) = row[0] { return r }
+                return nil
+            })
+    }
 
     init(db: SQLiteDatabase, source: SourceSpec, run: Int64) throws {
         self.db = db
@@ -145,18 +184,24 @@ final class StagingWriter {
         return nextRid
     }
 
+    /// What `bindStaged` did with a row.
+    enum Staged { case bound, deleted, unchanged }
+
     /// Binds a row's staged columns (rid, line, key, hash, first and last run): a keyed row's rid
     /// and first run come from the previous snapshot (`lookUp`), a keyless row gets a new rid.
-    /// Returns false, binding nothing, when a keyed row marks its key deleted (`softDelete`).
+    /// Binds nothing when a keyed row marks its key deleted (`softDelete`), or when the snapshot
+    /// is `patching` and the row is its key's previous version (the staged table holds it).
     @inline(__always)
-    private func bindStaged(_ st: SQLiteStatement, at offset: Int32 = 0, key: String?, deleted: @autoclosure () throws -> Bool, hash: Int64, line: Int) throws -> Bool {
+    private func bindStaged(_ st: SQLiteStatement, at offset: Int32 = 0, key: String?, deleted: @autoclosure () throws -> Bool, hash: Int64, line: Int) throws -> Staged {
         var first = run, rid: Int64
         if let key {
             if try deleted() {
                 try softDelete(key: key)
-                return false
+                return .deleted
             }
-            (first, rid) = try lookUp(key: key, hash: hash)
+            let changed: Bool
+            (first, rid, changed) = try lookUp(key: key, hash: hash)
+            if patching && !changed && (refreshLines.isEmpty || !refreshLines.contains(rid)) { return .unchanged }
             try st.bind(.text(key), at: offset + 3)
         } else {
             rid = mint()
@@ -167,7 +212,7 @@ final class StagingWriter {
         st.bindInt(hash, at: offset + 4)
         st.bindInt(first, at: offset + 5)
         st.bindInt(run, at: offset + 6)
-        return true
+        return .bound
     }
 
     static func stagedTable(_ source: String) -> String { "src_" + source }
@@ -198,7 +243,7 @@ final class StagingWriter {
         if let insert { return insert }
         let cols = (StagedColumns.all + columns).map(sqlIdent).joined(separator: ", ")
         let marks = Array(repeating: "?", count: StagedColumns.all.count + columns.count).joined(separator: ", ")
-        let st = try db.prepare("INSERT INTO \(sqlIdent(loadTable)) (\(cols)) VALUES (\(marks))")
+        let st = try db.prepare("\(insertInto) (\(cols)) VALUES (\(marks))")
         insert = st
         return st
     }
@@ -215,7 +260,7 @@ final class StagingWriter {
         let cols = (StagedColumns.all + columns).map(sqlIdent).joined(separator: ", ")
         let row = "(" + Array(repeating: "?", count: n).joined(separator: ", ") + ")"
         let st = try db.prepare("""
-            INSERT INTO \(sqlIdent(loadTable)) (\(cols))
+            \(insertInto) (\(cols))
             SELECT * FROM (VALUES \(Array(repeating: row, count: rows).joined(separator: ", "))) WHERE column1 IS NOT NULL
             """)
         group = (st, Int32(rows), Int32(n))
@@ -294,27 +339,31 @@ final class StagingWriter {
     }
 
     /// Looks a staged row's key up in the previous snapshot (once, while staging): records an
-    /// `insert` or an `update` in the change set and returns the run the key was first seen in and
-    /// the row's id (the previous row's for a key read again, a new one for a new key).
+    /// `insert` or an `update` in the change set and returns the run the key was first seen in,
+    /// the row's id (the previous row's for a key read again, a new one for a new key) and whether
+    /// the row is anything but its key's previous version.
     @inline(__always)
-    private func lookUp(key: String, hash: Int64) throws -> (first: Int64, rid: Int64) {
-        guard let previous else { return (run, mint()) }
+    private func lookUp(key: String, hash: Int64) throws -> (first: Int64, rid: Int64, changed: Bool) {
+        guard let previous else { return (run, mint(), true) }
         guard let i = previous.index(of: key) else {
             let rid = mint()
             try recordChange("insert", key, hash, rid)
-            return (run, rid)
+            return (run, rid, true)
         }
         // A key read twice in this snapshot (or after its soft delete): the later row is a row of its own.
         let rid: Int64
+        var again = false
         if previous.state[i] == 0 {
             previous.state[i] = 1
             rid = previous.rid[i]
         } else {
             duplicateKeys = true
             rid = mint()
+            again = true
         }
-        if previous.hash[i] != hash { try recordChange("update", key, hash, rid) }
-        return (previous.first[i], rid)
+        let updated = previous.hash[i] != hash
+        if updated { try recordChange("update", key, hash, rid) }
+        return (previous.first[i], rid, updated || again)
     }
 
     /// A row the soft-delete column marks as deleted: a `delete` of its key's previous version.
@@ -351,6 +400,7 @@ final class StagingWriter {
 
     /// Inserts a parsed CSV batch, binding field bytes in place.
     func write(_ batch: CSVBatch) throws {
+        try choosePath()
         let g = try groupStatement()
         let st = g.0
         var slot: Int32 = 0
@@ -382,14 +432,17 @@ final class StagingWriter {
                         key = k
                     }
                     let offset = slot * g.width
-                    guard try bindStaged(st, at: offset, key: key, deleted: deleted.map { Self.marksDeleted(.text(field($0))) } ?? false,
-                                         hash: hash, line: batch.lines[r]) else { continue }
+                    let staged = try bindStaged(st, at: offset, key: key, deleted: deleted.map { Self.marksDeleted(.text(field($0))) } ?? false,
+                                                hash: hash, line: batch.lines[r])
+                    if staged == .deleted { continue }
+                    // An unchanged row of a patching snapshot binds nothing, but its values still count.
+                    let bind = staged == .bound
                     let first = r * width
                     var start = first == 0 ? 0 : Int(ends[first - 1])
                     for c in 0..<width {
                         let end = Int(ends[first + c])
                         let p = bytes.baseAddress.map { $0 + start }
-                        st.bindText(p, end - start, at: offset + base + Int32(c) + 1)
+                        if bind { st.bindText(p, end - start, at: offset + base + Int32(c) + 1) }
                         if kinds[c] > 0 {
                             let field = UnsafeBufferPointer(start: p, count: end - start)
                             var k = SQLFunctionLibrary.numberKind(utf8: field)
@@ -398,7 +451,7 @@ final class StagingWriter {
                         }
                         start = end
                     }
-                    try endRow(g, &slot, bound: width)
+                    if bind { try endRow(g, &slot, bound: width) }
                 }
                 try flushGroup(g, filled: slot)
             }
@@ -441,8 +494,16 @@ final class StagingWriter {
         let key = try keyColumnIndexes().map { keys in
             keys.map { values.indices.contains($0) ? (values[$0].textValue ?? "") : "" }.joined(separator: "\u{1F}")
         }
-        guard try bindStaged(st, key: key, deleted: try deletedColumnIndex().map { values.indices.contains($0) && Self.marksDeleted(values[$0]) } ?? false,
-                             hash: hash, line: line) else { return }
+        switch try bindStaged(st, key: key, deleted: try deletedColumnIndex().map { values.indices.contains($0) && Self.marksDeleted(values[$0]) } ?? false,
+                              hash: hash, line: line) {
+        case .deleted: return
+        case .unchanged:
+            rowsStaged += 1
+            FaultPoints.hit("snapshot.row")
+            try reportProgress()
+            return
+        case .bound: break
+        }
         for (i, v) in values.enumerated() { try st.bind(v, at: Int32(StagedColumns.all.count + i + 1)) }
         // Columns added after this row's values were gathered stay NULL.
         for i in values.count..<columns.count { st.bindNull(at: Int32(StagedColumns.all.count + i + 1)) }
@@ -457,6 +518,7 @@ final class StagingWriter {
     /// keys, hashes and change set as `write(values:line:)` on each row's values, but the fields'
     /// bytes are bound in place and the hash was computed by the reader.
     func write(_ batch: RowBatch) throws {
+        try choosePath()
         let g = try groupStatement()
         let st = g.0
         var slot: Int32 = 0
@@ -472,8 +534,15 @@ final class StagingWriter {
                             let hash = Int64(bitPattern: batch.hash(ofRow: r))
                             let key = keys.map { $0.map { $0 < width ? (batch.value(r, $0).textValue ?? "") : "" }.joined(separator: "\u{1F}") }
                             let offset = slot * g.width
-                            guard try bindStaged(st, at: offset, key: key, deleted: deleted.map { $0 < width && Self.marksDeleted(batch.value(r, $0)) } ?? false,
-                                                 hash: hash, line: batch.line(ofRow: r)) else { continue }
+                            switch try bindStaged(st, at: offset, key: key, deleted: deleted.map { $0 < width && Self.marksDeleted(batch.value(r, $0)) } ?? false,
+                                                  hash: hash, line: batch.line(ofRow: r)) {
+                            case .deleted: continue
+                            case .unchanged:
+                                rowsStaged += 1
+                                FaultPoints.hit("snapshot.row")
+                                continue
+                            case .bound: break
+                            }
                             let row = r * width
                             for c in 0..<width {
                                 let f = row + c
@@ -516,6 +585,23 @@ final class StagingWriter {
     /// Swaps the load table in and records the snapshot; commits.
     func finish(rowsRead: Int) throws -> SnapshotResult {
         insert = nil
+        group = nil
+        if patching, let previous {
+            try recordKeyedChanges()
+            // The keys soft-deleted by this read, and those not read again unless the read was
+            // incremental (then they are carried over: they stay).
+            var gone = previous.state.indices.filter { previous.state[$0] == 2 }.map { previous.rid[$0] }
+            let unseen = previous.unseenRids()
+            if carryOver { rowsCarried = unseen.count } else { gone += unseen }
+            let delete = try db.prepare("DELETE FROM \(sqlIdent(table)) WHERE \(StagedColumns.rid) = ?")
+            for r in gone.sorted() {
+                delete.bindInt(r, at: 1)
+                try delete.step()
+                delete.resetKeepingBindings()
+            }
+            FaultPoints.hit("snapshot.loaded")
+            return try recordSnapshot(rowsRead: rowsRead)
+        }
         if previous != nil {
             try recordKeyedChanges()
         } else {
@@ -558,6 +644,11 @@ final class StagingWriter {
         try db.execute("PRAGMA legacy_alter_table = ON")
         defer { try? db.execute("PRAGMA legacy_alter_table = OFF") }
         try db.execute("ALTER TABLE \(sqlIdent(loadTable)) RENAME TO \(sqlIdent(table))")
+        return try recordSnapshot(rowsRead: rowsRead)
+    }
+
+    /// Records the staged table as the source's snapshot of this run; commits.
+    private func recordSnapshot(rowsRead: Int) throws -> SnapshotResult {
         let colsJSON = JSONText.array(columns.map { .text($0) })
         try db.run("""
             INSERT INTO sources(name, type, staged_table, columns, key_columns, last_run, max_rid) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -686,7 +777,8 @@ final class PreviousKeys {
     @exclusivity(unchecked) var hash: [Int64] = []
     @exclusivity(unchecked) var first: [Int64] = []
     /// 0: not read again (deleted, or carried over by an incremental read); 1: read again;
-    /// 2: soft-deleted by this read.
+    /// 2: soft-deleted by this read; 3: a later entry of a key staged more than once (in
+    /// `duplicates`, never looked up).
     @exclusivity(unchecked) var state: [UInt8] = []
     /// The previous snapshot's row count (with keys staged more than once).
     var rows = 0
@@ -708,32 +800,79 @@ final class PreviousKeys {
 
     init(_ db: SQLiteDatabase, table: String) throws {
         let expected = Int(try db.scalar("SELECT max(\(StagedColumns.rid)) FROM \(sqlIdent(table))")?.doubleValue ?? 0)
-        resize(max(16, expected * 2))
         rid.reserveCapacity(expected); hash.reserveCapacity(expected); first.reserveCapacity(expected)
         ends.reserveCapacity(expected); fingerprints.reserveCapacity(expected)
         let st = try db.prepare("SELECT \(StagedColumns.rid), \(StagedColumns.key), \(StagedColumns.hash), \(StagedColumns.firstRun) FROM \(sqlIdent(table)) ORDER BY \(StagedColumns.rid)")
         while try st.step() {
-            rows += 1
-            maxRid = st.columnInt(0)
-            let f = st.columnInt(3)
             _ = st.withColumnText(1) { key in
-                let fp = Self.fingerprint(key)
-                if let i = find(key, fp) {
-                    first[i] = min(first[i], f)
-                    duplicates.append((i, st.columnInt(0)))
-                    return
-                }
-                if (rid.count + 1) * 2 > slots.count { resize(slots.count * 2) }
-                bytes.append(contentsOf: key)
+                bytes.append(contentsOf: UnsafeBufferPointer(start: key.baseAddress?.assumingMemoryBound(to: UInt8.self), count: key.count))
                 ends.append(bytes.count)
-                fingerprints.append(fp)
-                place(rid.count, fp)
-                rid.append(st.columnInt(0))
-                hash.append(st.columnInt(2))
-                first.append(f)
+                fingerprints.append(Self.fingerprint(key))
+            }
+            rid.append(st.columnInt(0))
+            hash.append(st.columnInt(2))
+            first.append(st.columnInt(3))
+        }
+        rows = rid.count
+        maxRid = rid.last ?? 0
+        state = Array(repeating: 0, count: rid.count)
+        build()
+    }
+
+    /// Places every entry in the slot table, in the order of their home slots (a counting sort by
+    /// the slots' top bits first), so that placing writes the table's memory in order instead of
+    /// missing the cache once per key. A key's later entries (a key staged more than once) find
+    /// its first one while they probe: they are marked dead (state 3, never placed) and listed in
+    /// `duplicates`, and the first entry takes the smallest first-seen run.
+    private func build() {
+        let n = rid.count
+        var size = 16, bits: UInt64 = 4
+        while size < 2 * n { size <<= 1; bits += 1 }
+        slots = Array(repeating: -1, count: size)
+        shift = 64 - bits
+        // Buckets of 4,096 slots (16 KB of the table each).
+        let bucketShift = bits > 12 ? Int(bits) - 12 : 0
+        let buckets = 1 << bucketShift
+        var starts = Array(repeating: 0, count: buckets + 1)
+        for fp in fingerprints { starts[home(fp) >> 12 + 1] += 1 }
+        for b in 0..<buckets { starts[b + 1] += starts[b] }
+        var order = Array(repeating: Int32(0), count: n)
+        for (e, fp) in fingerprints.enumerated() {
+            let b = home(fp) >> 12
+            order[starts[b]] = Int32(e)
+            starts[b] += 1
+        }
+        let mask = size - 1
+        for o in order {
+            let e = Int(o), fp = fingerprints[e]
+            var s = home(fp)
+            while true {
+                let other = Int(slots[s])
+                if other < 0 {
+                    slots[s] = Int32(e)
+                    break
+                }
+                if fingerprints[other] == fp && sameKey(other, e) {
+                    // Stable buckets: the key's first entry (lowest rid) was placed first.
+                    first[other] = min(first[other], first[e])
+                    duplicates.append((other, rid[e]))
+                    state[e] = 3
+                    break
+                }
+                s = (s + 1) & mask
             }
         }
-        state = Array(repeating: 0, count: rid.count)
+        if !duplicates.isEmpty { duplicates.sort { $0.rid < $1.rid } }
+    }
+
+    @inline(__always)
+    private func home(_ fp: UInt64) -> Int { Int(truncatingIfNeeded: (fp &* 0x9E37_79B9_7F4A_7C15) >> shift) }
+
+    private func sameKey(_ a: Int, _ b: Int) -> Bool {
+        let sa = a == 0 ? 0 : ends[a - 1], sb = b == 0 ? 0 : ends[b - 1]
+        let n = ends[a] - sa
+        guard ends[b] - sb == n else { return false }
+        return bytes.withUnsafeBytes { n == 0 || memcmp($0.baseAddress! + sa, $0.baseAddress! + sb, n) == 0 }
     }
 
     /// The index of `key`'s entry, or nil when the previous snapshot does not hold it.
@@ -746,7 +885,7 @@ final class PreviousKeys {
             let key = UnsafeRawBufferPointer(utf8)
             let fp = Self.fingerprint(key)
             let guess = next
-            if guess < fingerprints.count && fingerprints[guess] == fp && equal(guess, key) {
+            if guess < fingerprints.count && fingerprints[guess] == fp && state[guess] != 3 && equal(guess, key) {
                 next = guess + 1
                 return guess
             }
@@ -774,27 +913,12 @@ final class PreviousKeys {
     @inline(__always)
     private func find(_ key: UnsafeRawBufferPointer, _ fp: UInt64) -> Int? {
         let mask = slots.count - 1
-        var s = Int(truncatingIfNeeded: (fp &* 0x9E37_79B9_7F4A_7C15) >> shift)
+        var s = home(fp)
         while true {
             let e = Int(slots[s])
             if e < 0 { return nil }
             if fingerprints[e] == fp && equal(e, key) { return e }
             s = (s + 1) & mask
         }
-    }
-
-    private func place(_ e: Int, _ fp: UInt64) {
-        let mask = slots.count - 1
-        var s = Int(truncatingIfNeeded: (fp &* 0x9E37_79B9_7F4A_7C15) >> shift)
-        while slots[s] >= 0 { s = (s + 1) & mask }
-        slots[s] = Int32(e)
-    }
-
-    private func resize(_ atLeast: Int) {
-        var n = 16, bits: UInt64 = 4
-        while n < atLeast { n <<= 1; bits += 1 }
-        slots = Array(repeating: -1, count: n)
-        shift = 64 - bits
-        for e in fingerprints.indices { place(e, fingerprints[e]) }
     }
 }
