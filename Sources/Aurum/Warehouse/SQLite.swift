@@ -56,6 +56,13 @@ public final class SQLiteDatabase: @unchecked Sendable {
         if !closed { sqlite3_close_v2(handle) }
     }
 
+    /// Keeps the WAL file when the last connection closes (SQLITE_FCNTL_PERSIST_WAL), instead of
+    /// deleting it: the next open writes over its blocks.
+    func persistWAL() {
+        var on: Int32 = 1
+        _ = sqlite3_file_control(handle, "main", SQLITE_FCNTL_PERSIST_WAL, &on)
+    }
+
     public func close() {
         guard !closed else { return }
         closed = true

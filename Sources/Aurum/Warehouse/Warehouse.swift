@@ -19,6 +19,8 @@ public final class Warehouse: @unchecked Sendable {
         do {
             db = try SQLiteDatabase(path: path)
             try db.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY")
+            db.persistWAL()
+            try db.execute("PRAGMA journal_size_limit = \(Self.keptWAL)")
             try SQLFunctionLibrary.register(on: db, settings: functions)
             try migrate()
         } catch let e as AurumError {
@@ -28,7 +30,30 @@ public final class Warehouse: @unchecked Sendable {
         }
     }
 
-    public func close() { db.close() }
+    /// The WAL file is kept between runs, up to this size (PostgreSQL's `max_wal_size` default),
+    /// like PostgreSQL recycles its WAL segments: a run writes its WAL over the blocks of the last
+    /// one instead of having the file system allocate and zero new ones (writing a 4,120-byte
+    /// frame into a new block zeroes the rest of it: on this machine a fresh WAL made an
+    /// incremental run 1–1.6 s slower, all of it system time). SQLite truncates the WAL to this
+    /// size when a commit starts it over (`journal_size_limit`).
+    static let keptWAL = 1 << 30
+
+    /// Closes the warehouse, leaving its WAL for the next open to write over: the WAL is
+    /// checkpointed, and a last write starts it over (new salts: its old frames are not read
+    /// again by the next open's recovery) and truncates it to `keptWAL`; the file is then kept.
+    /// Nothing here waits: when another connection is busy, the WAL is left as it is.
+    public func close() {
+        try? db.execute("PRAGMA busy_timeout = 0")
+        if let r = try? db.query("PRAGMA wal_checkpoint(PASSIVE)").first, r.count == 3,
+           r[0] == .integer(0), r[1] == r[2],
+           let version = try? db.scalar("PRAGMA user_version"), case .integer(let v) = version,
+           (try? db.execute("BEGIN IMMEDIATE; PRAGMA user_version = \(v); COMMIT")) != nil {
+            _ = try? db.query("PRAGMA wal_checkpoint(PASSIVE)")
+        }
+        try? db.execute("ROLLBACK")
+        try? db.execute("PRAGMA journal_size_limit = -1")
+        db.close()
+    }
 
     private func migrate() throws {
         try db.execute("CREATE TABLE IF NOT EXISTS aurum_schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
