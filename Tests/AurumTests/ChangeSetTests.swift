@@ -124,6 +124,23 @@ import Testing
         #expect(try staged(dir, "SELECT id, city, __line, __last_run FROM src_people ORDER BY __rid") == ["2 Rome 3 4", "3 Nice 4 4", "0 Oslo 2 4"])
     }
 
+    /// A source that gets a key: its rows staged without one are no previous keys, so the snapshot
+    /// stages the source again whole (patching would leave them in place for ever).
+    @Test func aSourceThatGetsAKeyIsStagedAgainWhole() throws {
+        let dir = TempDir("gets-a-key")
+        try "id,name\n1,Ann\n2,Bob\n".write(toFile: dir.file("people.csv"), atomically: true, encoding: .utf8)
+        for key in ["", ", key: id"] {
+            try """
+                sources:
+                  - {name: people, type: csv, path: people.csv\(key)}
+                outputs:
+                  - {format: csv, path: out.csv}
+                """.write(toFile: dir.file("catalog.yaml"), atomically: true, encoding: .utf8)
+            _ = try Pipeline.run(try CatalogLoader.load(path: dir.file("catalog.yaml")))
+        }
+        #expect(try staged(dir, "SELECT id, coalesce(__key, '-'), __last_run FROM src_people ORDER BY __rid") == ["1 1 2", "2 2 2"])
+    }
+
     /// `options.deleted_column`: rows it marks are not staged, and are deletes of their key.
     @Test func aSoftDeleteColumnDeletesItsRows() throws {
         let dir = TempDir("soft-delete")

@@ -133,7 +133,9 @@ final class StagingWriter {
     private func choosePath() throws {
         guard !pathChosen else { return }
         pathChosen = true
-        guard let previous, previous.duplicates.isEmpty, rowsStaged == 0 else { return }
+        // Every previous row must be an entry (a row staged while the source had no key is none,
+        // and would never be deleted).
+        guard let previous, previous.duplicates.isEmpty, previous.rows == previous.rid.count, rowsStaged == 0 else { return }
         let staged = try db.query("SELECT name FROM pragma_table_info(?) ORDER BY cid", [.text(table)]).compactMap { $0[0].textValue }
         guard staged == StagedColumns.all + columns else { return }
         try db.execute("DROP TABLE \(sqlIdent(loadTable))")
@@ -804,17 +806,18 @@ final class PreviousKeys {
         ends.reserveCapacity(expected); fingerprints.reserveCapacity(expected)
         let st = try db.prepare("SELECT \(StagedColumns.rid), \(StagedColumns.key), \(StagedColumns.hash), \(StagedColumns.firstRun) FROM \(sqlIdent(table)) ORDER BY \(StagedColumns.rid)")
         while try st.step() {
+            rows += 1
+            maxRid = st.columnInt(0)
+            // A row without a key (staged while the source had none) is no entry.
             _ = st.withColumnText(1) { key in
                 bytes.append(contentsOf: UnsafeBufferPointer(start: key.baseAddress?.assumingMemoryBound(to: UInt8.self), count: key.count))
                 ends.append(bytes.count)
                 fingerprints.append(Self.fingerprint(key))
+                rid.append(st.columnInt(0))
+                hash.append(st.columnInt(2))
+                first.append(st.columnInt(3))
             }
-            rid.append(st.columnInt(0))
-            hash.append(st.columnInt(2))
-            first.append(st.columnInt(3))
         }
-        rows = rid.count
-        maxRid = rid.last ?? 0
         state = Array(repeating: 0, count: rid.count)
         build()
     }

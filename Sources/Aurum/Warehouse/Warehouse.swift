@@ -38,13 +38,17 @@ public final class Warehouse: @unchecked Sendable {
     /// size when a commit starts it over (`journal_size_limit`).
     static let keptWAL = 1 << 30
 
-    /// Closes the warehouse, leaving its WAL for the next open to write over: the WAL is
-    /// checkpointed, and a last write starts it over (new salts: its old frames are not read
-    /// again by the next open's recovery) and truncates it to `keptWAL`; the file is then kept.
-    /// Nothing here waits: when another connection is busy, the WAL is left as it is.
+    /// Whether this connection began a run (`beginRun`): only then does `close` write.
+    private var ranRun = false
+
+    /// Closes the warehouse, leaving its WAL for the next open to write over. After a run, the
+    /// WAL is checkpointed and a last write (the unchanged `user_version`) starts it over, so new
+    /// salts keep the next open's recovery from reading its old frames, and truncates it to
+    /// `keptWAL`; the file is then kept. A command that began no run writes nothing here. Nothing
+    /// here waits: when another connection is busy, the WAL is left as it is.
     public func close() {
         try? db.execute("PRAGMA busy_timeout = 0")
-        if let r = try? db.query("PRAGMA wal_checkpoint(PASSIVE)").first, r.count == 3,
+        if ranRun, let r = try? db.query("PRAGMA wal_checkpoint(PASSIVE)").first, r.count == 3,
            r[0] == .integer(0), r[1] == r[2],
            let version = try? db.scalar("PRAGMA user_version"), case .integer(let v) = version,
            (try? db.execute("BEGIN IMMEDIATE; PRAGMA user_version = \(v); COMMIT")) != nil {
@@ -94,6 +98,7 @@ public final class Warehouse: @unchecked Sendable {
     /// before waiting for the write lock, so a run holding a long transaction is named at once.
     public func beginRun(catalog: String, command: String) throws -> Int64 {
         if let live = try liveRun() { throw refusal(live) }
+        ranRun = true
         return try db.transaction {
             if let live = try liveRun() { throw refusal(live) }
             for row in try db.query("SELECT run_id FROM runs WHERE status = 'running'") {
