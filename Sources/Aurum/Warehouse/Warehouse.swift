@@ -98,8 +98,7 @@ public final class Warehouse: @unchecked Sendable {
     /// before waiting for the write lock, so a run holding a long transaction is named at once.
     public func beginRun(catalog: String, command: String) throws -> Int64 {
         if let live = try liveRun() { throw refusal(live) }
-        ranRun = true
-        return try db.transaction {
+        let id = try db.transaction {
             if let live = try liveRun() { throw refusal(live) }
             for row in try db.query("SELECT run_id FROM runs WHERE status = 'running'") {
                 try db.run("UPDATE runs SET status = 'failed', ended_at = ?, error = 'interrupted (process ended before finishing)' WHERE run_id = ?",
@@ -110,6 +109,8 @@ public final class Warehouse: @unchecked Sendable {
                        [.text(catalog), .text(command), .text(Timestamp.now()), .integer(Int64(getpid()))])
             return db.lastInsertRowID
         }
+        ranRun = true
+        return id
     }
 
     /// A run marked 'running' whose process is alive: the pid exists, is not this process, and
