@@ -110,7 +110,7 @@ def step_seconds(warehouse, run_id):
     return rows
 
 
-def save_base(a, work, data, warehouse):
+def save_base(a, data, warehouse):
     """The full run's warehouse, the catalog's path and (as PG_DATABASE_base) the synced database."""
     shutil.rmtree(a.save_base, ignore_errors=True)
     os.makedirs(a.save_base)
@@ -175,7 +175,7 @@ def main():
     rng = random.Random(a.change_seed)
     changes = {f: apply_changes(os.path.join(data, f), rng) for f in FILES if os.path.exists(os.path.join(data, f))}
     if a.save_base:
-        save_base(a, work, data, warehouse)
+        save_base(a, data, warehouse)
     print("incremental run …", file=sys.stderr, flush=True)
     inc_s, inc = run_aurum(a.bin, catalog, warehouse, os.path.join(work, "incremental.log"))
 

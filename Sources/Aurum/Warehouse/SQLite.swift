@@ -63,6 +63,9 @@ public final class SQLiteDatabase: @unchecked Sendable {
         _ = sqlite3_file_control(handle, "main", SQLITE_FCNTL_PERSIST_WAL, &on)
     }
 
+    /// Whether `close` was called.
+    var isClosed: Bool { closed }
+
     public func close() {
         guard !closed else { return }
         closed = true

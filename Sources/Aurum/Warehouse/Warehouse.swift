@@ -47,6 +47,7 @@ public final class Warehouse: @unchecked Sendable {
     /// `keptWAL`; the file is then kept. A command that began no run writes nothing here. Nothing
     /// here waits: when another connection is busy, the WAL is left as it is.
     public func close() {
+        guard !db.isClosed else { return }
         try? db.execute("PRAGMA busy_timeout = 0")
         if ranRun, let r = try? db.query("PRAGMA wal_checkpoint(PASSIVE)").first, r.count == 3,
            r[0] == .integer(0), r[1] == r[2],
