@@ -50,6 +50,8 @@ public final class SQLiteDatabase: @unchecked Sendable {
         self.path = path
         sqlite3_extended_result_codes(db, 1)
         sqlite3_busy_timeout(db, 5000)
+        // The virtual table `RowFeed` inserts through (registering it writes nothing).
+        aurum_feed_register(db)
     }
 
     deinit {

@@ -49,7 +49,7 @@ final class StagingWriter {
     private(set) var columns: [String] = []
     private var lowerNames: Set<String> = Set(StagedColumns.all)
     private var insert: SQLiteStatement?
-    private var group: (SQLiteStatement, rows: Int32, width: Int32)?
+    private var group: (RowFeed, rows: Int32, width: Int32)?
     private var keyIndexes: [Int]? = nil
     private(set) var rowsStaged = 0
     private(set) var rowsCarried = 0
@@ -194,7 +194,7 @@ final class StagingWriter {
     /// Binds nothing when a keyed row marks its key deleted (`softDelete`), or when the snapshot
     /// is `patching` and the row is its key's previous version (the staged table holds it).
     @inline(__always)
-    private func bindStaged(_ st: SQLiteStatement, at offset: Int32 = 0, key: String?, deleted: @autoclosure () throws -> Bool, hash: Int64, line: Int) throws -> Staged {
+    private func bindStaged<B: RowBinder>(_ st: B, at offset: Int32 = 0, key: String?, deleted: @autoclosure () throws -> Bool, hash: Int64, line: Int) throws -> Staged {
         var first = run, rid: Int64
         if let key {
             if try deleted() {
@@ -250,46 +250,37 @@ final class StagingWriter {
         return st
     }
 
-    /// The batch paths' insert: `groupRows` rows per statement step (one step, reset and record
-    /// plan per group instead of per row), through `INSERT … SELECT` of a multi-row VALUES list.
-    /// Row `slot` of a group binds its staged and source columns from parameter `slot × width + 1`
-    /// on; `flushGroup` inserts a part-full group, whose free slots get a NULL rid that the WHERE
-    /// drops.
-    private func groupStatement() throws -> (SQLiteStatement, rows: Int32, width: Int32) {
+    /// The batch paths' insert: up to a batch's rows per statement step, read by SQLite from a
+    /// `RowFeed` (no parameter binding per value). Row `slot` of a group sets its staged and source
+    /// columns from cell `slot × width + 1` on; `flushGroup` inserts a part-full group.
+    private func groupStatement() throws -> (RowFeed, rows: Int32, width: Int32) {
         if let group { return group }
-        let n = StagedColumns.all.count + columns.count
-        let rows = max(1, min(32, 32_766 / n))
-        let cols = (StagedColumns.all + columns).map(sqlIdent).joined(separator: ", ")
-        let row = "(" + Array(repeating: "?", count: n).joined(separator: ", ") + ")"
-        let st = try db.prepare("""
-            \(insertInto) (\(cols))
-            SELECT * FROM (VALUES \(Array(repeating: row, count: rows).joined(separator: ", "))) WHERE column1 IS NOT NULL
-            """)
-        group = (st, Int32(rows), Int32(n))
+        let all = StagedColumns.all + columns
+        // At most ~1M cells (24 MB) for a wide source.
+        let feed = try RowFeed(db: db, head: insertInto, columns: all, capacity: min(Self.groupRows, max(1, (1 << 20) / all.count)))
+        group = (feed, Int32(feed.capacity), feed.width)
         return group!
     }
 
-    /// Ends the row in `slot` of a group whose first `bound` source columns were bound: the
+    /// Rows per feed insert: a CSV batch's (`Snapshot.csv` reads 8,192 rows at a time).
+    static let groupRows = 8192
+
+    /// Ends the row in `slot` of a group whose first `bound` source columns were set: the
     /// columns added after the reader fixed its own stay NULL; a full group is inserted.
     @inline(__always)
-    private func endRow(_ g: (SQLiteStatement, rows: Int32, width: Int32), _ slot: inout Int32, bound: Int) throws {
+    private func endRow(_ g: (RowFeed, rows: Int32, width: Int32), _ slot: inout Int32, bound: Int) throws {
         let first = slot * g.width + Int32(StagedColumns.all.count)
         for i in bound..<max(bound, columns.count) { g.0.bindNull(at: first + Int32(i) + 1) }
         slot += 1
         if slot == g.rows {
-            try g.0.step()
-            g.0.resetKeepingBindings()
+            try g.0.insert(rows: Int(slot))
             slot = 0
         }
     }
 
-    /// Inserts the first `filled` slots of a group; the other slots are bound NULL (no values of an
-    /// earlier batch stay bound).
-    private func flushGroup(_ g: (SQLiteStatement, rows: Int32, width: Int32), filled: Int32) throws {
-        guard filled > 0 else { return }
-        for i in (filled * g.width)..<(g.rows * g.width) { g.0.bindNull(at: i + 1) }
-        try g.0.step()
-        g.0.resetKeepingBindings()
+    /// Inserts the first `filled` slots of a group.
+    private func flushGroup(_ g: (RowFeed, rows: Int32, width: Int32), filled: Int32) throws {
+        try g.0.insert(rows: Int(filled))
     }
 
     /// Indexes of the declared key columns, or nil when the source has none (or they are missing).
