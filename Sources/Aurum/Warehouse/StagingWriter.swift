@@ -66,6 +66,11 @@ final class StagingWriter {
     /// from the previous snapshot as each key is looked up); new keys get ids above the largest
     /// ever given (`sources.max_rid`), so a deleted key's id is never given again.
     private var nextRid: Int64 = 1
+    /// Whether the rows staged get increasing rids into a load table that holds nothing else
+    /// (no previous snapshot to look keys up in): a row whose rid is the last one's + 1 is then
+    /// inserted with a NULL rid (`bindStaged`). `appendedRid` is the last rid staged.
+    private var appendsRids = false
+    private var appendedRid: Int64 = 0
     private(set) var duplicateKeys = false
     /// When set, CSV values that trim to one of these tokens count as empty for `csvNumberKinds`
     /// (as the null check reads them).
@@ -177,6 +182,7 @@ final class StagingWriter {
                 nextRid = recorded + 1
             }
         }
+        appendsRids = previous == nil
     }
 
     /// A new row id.
@@ -209,7 +215,14 @@ final class StagingWriter {
             rid = mint()
             st.bindNull(at: offset + 3)
         }
-        st.bindInt(rid, at: offset + 1)
+        // Appending the next rid: NULL makes SQLite give it (the largest + 1) without a seek to
+        // check that the key is new. `finish` checks the largest.
+        if appendsRids && rid == appendedRid &+ 1 && appendedRid > 0 {
+            st.bindNull(at: offset + 1)
+        } else {
+            st.bindInt(rid, at: offset + 1)
+        }
+        appendedRid = rid
         st.bindInt(Int64(line), at: offset + 2)
         st.bindInt(hash, at: offset + 4)
         st.bindInt(first, at: offset + 5)
@@ -594,6 +607,13 @@ final class StagingWriter {
             }
             FaultPoints.hit("snapshot.loaded")
             return try recordSnapshot(rowsRead: rowsRead)
+        }
+        if appendsRids, appendedRid > 0 {
+            let largest = try db.scalar("SELECT max(\(StagedColumns.rid)) FROM \(sqlIdent(loadTable))")
+            guard case .integer(appendedRid)? = largest else {
+                throw AurumError(.warehouse, "staging \(source.name): the load table's largest row id is \(largest.map { "\($0)" } ?? "none"), not \(appendedRid), the last one given",
+                                 at: source.location, hint: "this is a bug in Aurum; run again with a new warehouse and report it")
+            }
         }
         if previous != nil {
             try recordKeyedChanges()
