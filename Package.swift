@@ -19,6 +19,7 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CSQLite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "CAurumSQLite", dependencies: ["CSQLite3"]),
         .systemLibrary(name: "CSnappy", providers: [.apt(["libsnappy-dev"])]),
         .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CSystemZlib", providers: [.apt(["zlib1g-dev"])]),
@@ -28,7 +29,7 @@ let package = Package(
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         .target(
             name: "Aurum",
-            dependencies: ["CSQLite3", "Yams"]
+            dependencies: ["CSQLite3", "CAurumSQLite", "Yams"]
         ),
         // Parquet in Swift over the compression libraries; free of the core so it can be reused.
         .target(name: "AurumParquet", dependencies: ["CSnappy", "CZstd", "CSystemZlib"]),
