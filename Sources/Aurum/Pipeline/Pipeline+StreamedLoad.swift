@@ -33,6 +33,9 @@ final class StreamedLoad {
     /// Rows staged before the write starts (their number kinds decide how the write types columns),
     /// or batches, whichever comes first.
     static let startRows = 32_768, startBatches = 4
+    /// Batches the queue holds. More than `startBatches`, or staging would wait on a full queue
+    /// that nobody reads yet (a deadlock).
+    static let queueCapacity = 8
     private var batchesBeforeStart = 0
 
     let source: SourceSpec
@@ -41,7 +44,7 @@ final class StreamedLoad {
 
     /// Parsed batches from staging to the write's cursor; before the write starts it holds the
     /// first `startRows` rows or `startBatches` batches.
-    private let queue = BoundedQueue<CSVBatch>(capacity: 8)
+    private let queue = BoundedQueue<CSVBatch>(capacity: StreamedLoad.queueCapacity)
     private var pending: PendingWrite?
     /// The staged columns and their number kinds when the write started (what it types by).
     private(set) var start: (columns: [String], kinds: [Int64])?
@@ -52,6 +55,7 @@ final class StreamedLoad {
     private var feeding = true
 
     private init(source: SourceSpec, output: OutputSpec, connector: StreamingTargetConnector) {
+        precondition(Self.queueCapacity > Self.startBatches, "StreamedLoad: the queue must hold more than startBatches")
         self.source = source
         self.output = output
         self.connector = connector

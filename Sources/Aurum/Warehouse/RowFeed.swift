@@ -38,14 +38,19 @@ final class RowFeed: RowBinder {
     private static let chunkSize = 1 << 18
 
     /// A feed of `width` columns into `head` (e.g. `INSERT INTO "t"`) `(columns)`; creates the
-    /// connection's `temp.aurum_feed_<width>` table when it has none.
-    init(db: SQLiteDatabase, head: String, columns: [String], capacity: Int) throws {
+    /// connection's `temp.aurum_feed_<width>` table when it has none. A column in `fixed` has that
+    /// value in every row: the statement takes it from a parameter bound once, and its cells are
+    /// not read (setting them is harmless). Each value read from a cell costs SQLite a call into
+    /// the feed and an opcode, so a snapshot's run columns and a keyless source's key are fixed.
+    init(db: SQLiteDatabase, head: String, columns: [String], capacity: Int, fixed: [Int: Value] = [:]) throws {
         width = Int32(columns.count)
         self.capacity = max(1, capacity)
         let name = "aurum_feed_\(columns.count)"
         try db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.\(name) USING aurum_feed(\(columns.count))")
-        let select = (0..<columns.count).map { "c\($0)" }.joined(separator: ", ")
+        let constants = fixed.keys.sorted()
+        let select = (0..<columns.count).map { c in constants.firstIndex(of: c).map { "?\($0 + 2)" } ?? "c\(c)" }.joined(separator: ", ")
         statement = try db.prepare("\(head) (\(columns.map(sqlIdent).joined(separator: ", "))) SELECT \(select) FROM temp.\(name) WHERE feed = ?1")
+        for (j, c) in constants.enumerated() { try statement.bind(fixed[c]!, at: Int32(j + 2)) }
         cells = .allocate(capacity: self.capacity * columns.count)
         cells.initialize(repeating: aurum_feed_cell(), count: self.capacity * columns.count)
         feed = .allocate(capacity: 1)
