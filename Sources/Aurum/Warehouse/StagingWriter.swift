@@ -271,9 +271,10 @@ final class StagingWriter {
         let all = StagedColumns.all + columns
         // Every row's last run is this run; so is its first run in a first snapshot (and always
         // for a keyless source, which has no previous keys), and a keyless row's key is NULL.
-        var fixed: [Int: Value] = [5: .integer(run)]
-        if previous == nil { fixed[4] = .integer(run) }
-        if source.key.isEmpty { fixed[2] = .null }
+        let at = { (name: String) in StagedColumns.all.firstIndex(of: name)! }
+        var fixed: [Int: Value] = [at(StagedColumns.lastRun): .integer(run)]
+        if previous == nil { fixed[at(StagedColumns.firstRun)] = .integer(run) }
+        if source.key.isEmpty { fixed[at(StagedColumns.key)] = .null }
         // At most ~1M cells (24 MB) for a wide source.
         let feed = try RowFeed(db: db, head: insertInto, columns: all, capacity: min(Self.groupRows, max(1, (1 << 20) / all.count)), fixed: fixed)
         group = (feed, Int32(feed.capacity), feed.width)
