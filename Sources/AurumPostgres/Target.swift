@@ -396,17 +396,22 @@ public final class PostgresTable {
         }
         let rows: RowCursor
         let raw: RawRowCursor?
+        let blocks: FieldBlockCursor?
         let width: Int
         let maxRows: Int
         static let maxBytes = 262_144
         private var ended = false
         private var chunk: Chunk
+        /// `fillBlocks`: the block being encoded and its next row.
+        private var block: FieldBlock?
+        private var blockRow = 0
         /// `fillRaw`'s buffer, reused from chunk to chunk.
         private let writer = CopyWriter(capacity: CopyEncoder.maxBytes + 65_536)
 
         init(_ rows: RowCursor, maxRows: Int) {
             self.rows = rows
             raw = rows as? RawRowCursor
+            blocks = rows as? FieldBlockCursor
             width = rows.columns.count
             self.maxRows = max(1, maxRows)
             chunk = Chunk(kinds: Array(repeating: .none, count: width))
@@ -419,7 +424,7 @@ public final class PostgresTable {
             chunk.rows = 0
             for i in 0..<width { chunk.kinds[i] = .none }
             guard !ended else { return chunk }
-            if let raw { try fillRaw(raw) } else { try fillValues() }
+            if let blocks { try fillBlocks(blocks) } else if let raw { try fillRaw(raw) } else { try fillValues() }
             return chunk
         }
 
@@ -475,6 +480,64 @@ public final class PostgresTable {
                 w.byte(10)
                 chunk.rows += 1
                 FaultPoints.hit("postgres.copy-row")
+            }
+        }
+
+        /// Encodes the rows of a block cursor, a block at a time: a loop over each row's fields
+        /// with the block's column typings (the text fields' bytes are copied as they are, escaped).
+        /// The kinds noted are `fillRaw`'s for the same fields.
+        private func fillBlocks(_ cursor: FieldBlockCursor) throws {
+            let width = self.width
+            var kinds = chunk.kinds
+            let w = writer
+            defer {
+                chunk.kinds = kinds
+                chunk.bytes = w.finish()
+            }
+            while chunk.rows < maxRows && w.count < Self.maxBytes {
+                if block == nil || blockRow == block!.rows {
+                    guard let next = try cursor.nextBlock() else { ended = true; block = nil; return }
+                    guard next.width == width else {
+                        throw AurumError(.runtime, "a block of \(next.width) fields per row for \(width) columns")
+                    }
+                    block = next
+                    blockRow = 0
+                }
+                let b = block!
+                var r = blockRow
+                defer { blockRow = r }
+                while r < b.rows && chunk.rows < maxRows && w.count < Self.maxBytes {
+                    var f = r * width
+                    var start = f == 0 ? 0 : Int(b.ends[f - 1])
+                    for c in 0..<width {
+                        if c > 0 { w.byte(9) }
+                        let end = Int(b.ends[f])
+                        if end == start {
+                            if kinds[c] != .text { kinds[c] = .text }
+                        } else {
+                            let t = UnsafeBufferPointer(start: b.bytes + start, count: end - start)
+                            switch b.typing[c] {
+                            case .text:
+                                if kinds[c] != .text { kinds[c] = .text }
+                                w.escaped(t)
+                            case .integer:
+                                // The integer's canonical text: as `w.integer` would write it.
+                                if kinds[c] != .bigint { kinds[c] = kinds[c].merged(.bigint) }
+                                w.bytes(t)
+                            case .real:
+                                if kinds[c] != .double { kinds[c] = kinds[c].merged(.double) }
+                                var s = CopyText.realText(b.reals[r * b.realsPerRow + b.realSlot[c]])
+                                s.withUTF8 { w.bytes($0) }
+                            }
+                        }
+                        start = end
+                        f += 1
+                    }
+                    w.byte(10)
+                    chunk.rows += 1
+                    r += 1
+                    FaultPoints.hit("postgres.copy-row")
+                }
             }
         }
     }

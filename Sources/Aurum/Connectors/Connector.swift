@@ -95,6 +95,54 @@ public protocol RawRowCursor: RowCursor {
     func field(_ i: Int) -> RawField
 }
 
+/// Rows in place, a block at a time: text fields laid end to end (a parsed CSV batch), every
+/// column typed one way for the whole block, so a bulk writer encodes a block in one loop, without
+/// a call per field. Row `r`'s field in column `c` is field `f = r * width + c`: the bytes
+/// `bytes[ends[f - 1] ..< ends[f]]` (from 0 for `f == 0`). An empty field is empty text, whatever
+/// its column's typing. The pointers are valid until the cursor's next `nextBlock()`.
+public struct FieldBlock {
+    /// How a column's non-empty fields read.
+    public enum Typing: UInt8, Sendable {
+        /// The text as it is.
+        case text
+        /// An integer whose canonical spelling is the text (no sign but `-`, no leading zero,
+        /// at most 18 digits): the integer's text is the field's bytes.
+        case integer
+        /// A REAL: `reals[r * realsPerRow + realSlot[c]]`.
+        case real
+    }
+
+    public let rows: Int
+    public let width: Int
+    public let bytes: UnsafePointer<UInt8>
+    public let ends: UnsafePointer<Int32>
+    /// Per column.
+    public let typing: [Typing]
+    public let reals: UnsafePointer<Double>
+    public let realsPerRow: Int
+    /// Per column, its place among a row's reals (-1 for a column that is not `.real`).
+    public let realSlot: [Int]
+
+    public init(rows: Int, width: Int, bytes: UnsafePointer<UInt8>, ends: UnsafePointer<Int32>, typing: [Typing],
+                reals: UnsafePointer<Double>, realsPerRow: Int, realSlot: [Int]) {
+        self.rows = rows
+        self.width = width
+        self.bytes = bytes
+        self.ends = ends
+        self.typing = typing
+        self.reals = reals
+        self.realsPerRow = realsPerRow
+        self.realSlot = realSlot
+    }
+}
+
+/// A raw cursor that can also hand its rows out as `FieldBlock`s. Use `nextBlock()` for a whole
+/// read, or the `RawRowCursor` calls, not both.
+public protocol FieldBlockCursor: RawRowCursor {
+    /// The next block of at least one row; nil at the end (and then must not be called again).
+    func nextBlock() throws -> FieldBlock?
+}
+
 public protocol TargetConnector: Sendable {
     var formats: [OutputFormat] { get }
     /// What this target can do (default: nothing beyond a full write).

@@ -210,87 +210,105 @@ final class StreamedLoad {
 ///   is not always the correctly rounded one that `Double(text)` gives);
 /// - anything else, and empty fields: the text as staged.
 /// Staging hands over only batches whose values keep their column's kind (`StreamedLoad.attach`).
+/// A bulk writer reads a batch at a time (`nextBlock()`: `FieldBlock.Typing` is the above).
 /// Used by the write's thread only.
-final class StagedBatchCursor: RawRowCursor, ReaderStoppedObserver {
+final class StagedBatchCursor: FieldBlockCursor, ReaderStoppedObserver {
     struct Abandoned: Error, CustomStringConvertible {
         var description: String { "the streamed load was given up" }
     }
 
     let columns: [String]
     private let queue: BoundedQueue<CSVBatch>
-    private let isInteger: [Bool]
+    private let typing: [FieldBlock.Typing]
     private let realColumns: [Int]
-    private var batch: UnsafeMutableBufferPointer<UInt8> = .init(start: nil, count: 0)
-    private var ends: [Int32] = []
+    /// Per column, its place in `realColumns` (or -1).
+    private let realSlot: [Int]
+    /// The current batch's field bytes, field ends and (per row, for each of `realColumns`) REALs,
+    /// in buffers reused from batch to batch (a REAL of an empty field is unused: it stays text).
+    private let bytes = GrowingBuffer<UInt8>()
+    private let ends = GrowingBuffer<Int32>()
+    private let reals = GrowingBuffer<Double>()
     private var width = 0
     private var rows = 0
     private var row = -1
-    /// Per row, the REAL of each of `realColumns` (unused for an empty field, which stays text).
-    private var reals: [Double] = []
-    /// Per column, its place in `realColumns` (or -1).
-    private let realIndex: [Int]
     private var converter: RealConverter?
 
     init(queue: BoundedQueue<CSVBatch>, columns: [String], kinds: [Int64]) {
         self.queue = queue
         self.columns = columns
-        isInteger = columns.indices.map { $0 < kinds.count && kinds[$0] == 2 }
+        typing = columns.indices.map { i in
+            i < kinds.count && kinds[i] == 2 ? .integer : (i < kinds.count && kinds[i] == 1 ? .real : .text)
+        }
         let reals = columns.indices.filter { $0 < kinds.count && kinds[$0] == 1 }
         realColumns = reals
-        realIndex = columns.indices.map { reals.firstIndex(of: $0) ?? -1 }
+        realSlot = columns.indices.map { reals.firstIndex(of: $0) ?? -1 }
     }
-
-    deinit { batch.deallocate() }
 
     func readerStopped() { queue.close() }
 
     func advance() throws -> Bool {
         row += 1
         while row >= rows {
-            guard let next = try queue.pop() else { return false }
-            try load(next)
+            guard try loadNext() else { return false }
         }
         return true
     }
 
+    func nextBlock() throws -> FieldBlock? {
+        repeat {
+            guard try loadNext() else { return nil }
+        } while rows == 0
+        row = rows
+        return FieldBlock(rows: rows, width: width, bytes: bytes.base, ends: ends.base, typing: typing,
+                          reals: reals.base, realsPerRow: realColumns.count, realSlot: realSlot)
+    }
+
+    /// Moves to the next queued batch; false at the end.
+    private func loadNext() throws -> Bool {
+        guard let b = try queue.pop() else { return false }
+        try load(b)
+        return true
+    }
+
     private func load(_ b: CSVBatch) throws {
-        batch.deallocate()
-        batch = .allocate(capacity: max(1, b.bytes.count))
-        _ = batch.initialize(from: b.bytes)
-        ends = b.fieldEnds
+        bytes.set(b.bytes)
+        ends.set(b.fieldEnds)
         width = b.width
         rows = b.rowCount
         row = 0
         guard !realColumns.isEmpty, rows > 0 else { return }
         if converter == nil { converter = try RealConverter() }
-        reals = Array(repeating: 0, count: rows * realColumns.count)
+        let n = rows * realColumns.count
+        reals.reserve(n)
         var fields: [UnsafeBufferPointer<UInt8>] = []
-        fields.reserveCapacity(rows * realColumns.count)
+        fields.reserveCapacity(n)
         for r in 0..<rows {
             for c in realColumns { fields.append(text(r * width + c)) }
         }
-        try converter!.convert(fields, into: &reals)
+        try converter!.convert(fields, into: reals.base)
     }
 
     @inline(__always) private func text(_ f: Int) -> UnsafeBufferPointer<UInt8> {
-        let start = f == 0 ? 0 : Int(ends[f - 1])
-        return UnsafeBufferPointer(rebasing: batch[start..<Int(ends[f])])
+        let start = f == 0 ? 0 : Int(ends.base[f - 1])
+        return UnsafeBufferPointer(start: bytes.base + start, count: Int(ends.base[f]) - start)
     }
 
     func field(_ i: Int) -> RawField {
         let t = text(row * width + i)
         if t.isEmpty { return .text(t) }
-        if isInteger[i] {
+        switch typing[i] {
+        case .text:
+            return .text(t)
+        case .integer:
             var x: Int64 = 0
             var j = 0
             let negative = t[0] == UInt8(ascii: "-")
             if negative { j = 1 }
             while j < t.count { x = x * 10 + Int64(t[j] &- 48); j += 1 }
             return .integer(negative ? -x : x)
+        case .real:
+            return .real(reals.base[row * realColumns.count + realSlot[i]])
         }
-        let j = realIndex[i]
-        if j >= 0 { return .real(reals[row * realColumns.count + j]) }
-        return .text(t)
     }
 
     func next() throws -> [Value]? {
@@ -304,6 +322,30 @@ final class StagedBatchCursor: RawRowCursor, ReaderStoppedObserver {
             case .blob(let b): .blob(Array(b))
             }
         }
+    }
+}
+
+/// Memory for plain values that is kept from one use to the next and grows (never shrinks).
+final class GrowingBuffer<Element: BitwiseCopyable> {
+    private(set) var base: UnsafeMutablePointer<Element>
+    private var capacity = 1
+
+    init() { base = .allocate(capacity: 1) }
+
+    deinit { base.deallocate() }
+
+    /// Room for `n` elements (the contents are not kept).
+    func reserve(_ n: Int) {
+        guard n > capacity else { return }
+        base.deallocate()
+        capacity = max(n, 2 * capacity)
+        base = .allocate(capacity: capacity)
+    }
+
+    /// Holds a copy of `a`.
+    func set(_ a: [Element]) {
+        reserve(a.count)
+        a.withUnsafeBufferPointer { if let p = $0.baseAddress { base.initialize(from: p, count: $0.count) } }
     }
 }
 
@@ -322,7 +364,7 @@ final class RealConverter {
     deinit { db.close() }
 
     /// `out[i]` = `CAST(fields[i] AS REAL)` (for an empty field: 0, which the caller does not use).
-    func convert(_ fields: [UnsafeBufferPointer<UInt8>], into out: inout [Double]) throws {
+    func convert(_ fields: [UnsafeBufferPointer<UInt8>], into out: UnsafeMutablePointer<Double>) throws {
         var i = 0
         while i < fields.count {
             let n = min(Self.group, fields.count - i)
