@@ -446,13 +446,21 @@ public final class PostgresTable {
         /// Encodes rows of a raw cursor into `chunk.bytes` through a buffer of its own that grows
         /// as a field needs (no Array append per field).
         private func fillRaw(_ raw: RawRowCursor) throws {
-            let width = self.width
+            try filling { w, kinds in try fillRaw(raw, w, &kinds) }
+        }
+
+        /// Runs `fill` with the writer and the chunk's kinds, then hands the chunk what it wrote.
+        private func filling(_ fill: (CopyWriter, inout [PostgresColumnKind]) throws -> Void) rethrows {
             var kinds = chunk.kinds
-            let w = writer
             defer {
                 chunk.kinds = kinds
-                chunk.bytes = w.finish()
+                chunk.bytes = writer.finish()
             }
+            try fill(writer, &kinds)
+        }
+
+        private func fillRaw(_ raw: RawRowCursor, _ w: CopyWriter, _ kinds: inout [PostgresColumnKind]) throws {
+            let width = self.width
             while chunk.rows < maxRows && w.count < Self.maxBytes {
                 guard try raw.advance() else { ended = true; return }
                 for i in 0..<width {
@@ -487,13 +495,11 @@ public final class PostgresTable {
         /// with the block's column typings (the text fields' bytes are copied as they are, escaped).
         /// The kinds noted are `fillRaw`'s for the same fields.
         private func fillBlocks(_ cursor: FieldBlockCursor) throws {
+            try filling { w, kinds in try fillBlocks(cursor, w, &kinds) }
+        }
+
+        private func fillBlocks(_ cursor: FieldBlockCursor, _ w: CopyWriter, _ kinds: inout [PostgresColumnKind]) throws {
             let width = self.width
-            var kinds = chunk.kinds
-            let w = writer
-            defer {
-                chunk.kinds = kinds
-                chunk.bytes = w.finish()
-            }
             while chunk.rows < maxRows && w.count < Self.maxBytes {
                 if block == nil || blockRow == block!.rows {
                     guard let next = try cursor.nextBlock() else { ended = true; block = nil; return }
