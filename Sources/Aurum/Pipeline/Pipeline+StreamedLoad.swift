@@ -98,6 +98,11 @@ final class StreamedLoad {
         guard writer.stagesInFileOrder else { feeding = false; return }
         writer.stagedBatches = { [unowned self, unowned writer] batch, kinds in
             guard self.feeding else { return }
+            // The cursor reads a batch's rows as the staged columns: one field each, in order.
+            guard batch.width == writer.columns.count else {
+                self.abandon("a batch of \(batch.width) fields per row for \(writer.columns.count) staged columns")
+                return
+            }
             if let start = self.start {
                 guard zip(start.kinds, kinds).allSatisfy({ Self.cast($0) == Self.cast($1) }) else {
                     self.abandon("a column's kind changed after the write started")
