@@ -241,10 +241,15 @@ final class StagedBatchCursor: FieldBlockCursor, ReaderStoppedObserver {
     init(queue: BoundedQueue<CSVBatch>, columns: [String], kinds: [Int64]) {
         self.queue = queue
         self.columns = columns
-        typing = columns.indices.map { i in
-            i < kinds.count && kinds[i] == 2 ? .integer : (i < kinds.count && kinds[i] == 1 ? .real : .text)
+        let typing: [FieldBlock.Typing] = columns.indices.map { i in
+            switch i < kinds.count ? kinds[i] : 3 {
+            case 2: .integer
+            case 1: .real
+            default: .text
+            }
         }
-        let reals = columns.indices.filter { $0 < kinds.count && kinds[$0] == 1 }
+        self.typing = typing
+        let reals = columns.indices.filter { typing[$0] == .real }
         realColumns = reals
         realSlot = columns.indices.map { reals.firstIndex(of: $0) ?? -1 }
     }
@@ -341,10 +346,7 @@ final class GrowingBuffer<Element: BitwiseCopyable> {
 
     /// Room for `n` elements (the contents are not kept).
     func reserve(_ n: Int) {
-        guard n > capacity else { return }
-        base.deallocate()
-        capacity = max(n, 2 * capacity)
-        base = .allocate(capacity: capacity)
+        if n > capacity { regrow(&base, capacity: &capacity, to: n, keep: 0) }
     }
 
     /// Holds a copy of `a`.
